@@ -1,0 +1,265 @@
+"""The API's JSON contract (pydantic v2): what comes in and what goes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, object] = {}
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(Out):
+    id: str
+    email: str
+    name: str
+    role: str
+    org_id: str
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    organisation: str
+    csrf_token: str
+
+
+class LoginOut(MeOut):
+    token: str = Field(description="Session token; also set as an HttpOnly cookie. Send it as "
+                                   "'Authorization: Bearer <token>' from API clients.")
+
+
+class UserIn(BaseModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(pattern="^(admin|recruiter|psychologist)$")
+    password: str = Field(min_length=12, max_length=1024)
+
+
+class LevelOut(Out):
+    level: int
+    label: str
+    anchor: str
+    examples: list[str]
+
+
+class IndicatorOut(Out):
+    key: str
+    text: str
+    levels: list[LevelOut]
+
+
+class CompetencyOut(Out):
+    key: str
+    name: str
+    description: str
+    indicators: list[IndicatorOut]
+
+
+class RubricVersionOut(Out):
+    id: str
+    rubric_id: str
+    version: int
+    competencies: list[CompetencyOut]
+
+
+class QuestionOut(Out):
+    id: str
+    key: str
+    competency_key: str
+    text: str
+
+
+class ThresholdIO(Out):
+    competency_key: str
+    required_level: float = Field(ge=1, le=5)
+    exceeds_level: float = Field(ge=1, le=5)
+
+
+class ScriptItemOut(Out):
+    position: int
+    question: QuestionOut
+
+
+class RoleOut(Out):
+    id: str
+    title: str
+    description: str
+    rubric_version_id: str
+    think_seconds: int
+    answer_seconds: int
+    retakes: int
+    ai_scoring_paused: bool
+    thresholds: list[ThresholdIO]
+    script: list[ScriptItemOut]
+
+
+class RoleIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    rubric_version_id: str
+    question_ids: list[str] = Field(min_length=1, max_length=12)
+    thresholds: list[ThresholdIO]
+    think_seconds: int = Field(default=30, ge=0, le=600)
+    answer_seconds: int = Field(default=150, ge=15, le=900)
+    retakes: int = Field(default=1, ge=0, le=2)
+
+
+class ThresholdsIn(BaseModel):
+    thresholds: list[ThresholdIO]
+
+
+class InvitationIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+
+class InvitationOut(BaseModel):
+    interview_id: str
+    invite_url: str = Field(description="Shown once: only a hash of the token is stored.")
+    expires_at: dt.datetime
+
+
+class AnswerSummary(Out):
+    id: str
+    question_id: str
+    state: str
+    failure_code: str | None
+    failure_reason: str | None
+
+
+class CandidateRow(BaseModel):
+    interview_id: str
+    candidate_name: str
+    candidate_email: str
+    is_synthetic: bool
+    state: str
+    status: str
+    answers: list[AnswerSummary]
+
+
+class WordOut(BaseModel):
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+class TranscriptOut(Out):
+    asr_version: str
+    text: str
+    language: str
+    language_probability: float
+    words: list[WordOut]
+    processing_seconds: float
+
+
+class AnswerDetail(AnswerSummary):
+    question_text: str
+    competency_key: str
+    duration_seconds: float | None
+    speech_seconds: float | None
+    media_url: str | None
+    transcript: TranscriptOut | None
+
+
+class InterviewDetail(BaseModel):
+    interview_id: str
+    role_id: str
+    candidate_name: str
+    candidate_email: str
+    is_synthetic: bool
+    state: str
+    status: str
+    answers: list[AnswerDetail]
+
+
+class DecisionIn(BaseModel):
+    status: str = Field(pattern="^(new|in_review|advanced|on_hold|not_progressed)$")
+    reason: str = Field(min_length=5, max_length=5000)
+    viewed: list[str] = Field(default_factory=list, max_length=100,
+                              description="What the person had opened before deciding.")
+
+
+class DecisionOut(Out):
+    id: str
+    interview_id: str
+    actor_id: str
+    from_status: str
+    to_status: str
+    reason: str
+    created_at: dt.datetime
+
+
+class AuditOut(Out):
+    seq: int
+    created_at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    data: dict[str, object]
+
+
+class AuditVerifyOut(BaseModel):
+    intact: bool
+    problems: list[str]
+
+
+class CandidateQuestion(BaseModel):
+    question_id: str
+    position: int
+    text: str
+    answer_state: str | None
+
+
+class CandidateInterviewOut(BaseModel):
+    organisation: str
+    role_title: str
+    state: str
+    notice_version: str
+    think_seconds: int
+    answer_seconds: int
+    retakes: int
+    questions: list[CandidateQuestion]
+    next_question: int | None = Field(description="Position of the next unanswered question.")
+
+
+class ConsentIn(BaseModel):
+    accepted: bool
+    notice_version: str = Field(min_length=1, max_length=32)
+
+
+class ChunkOut(BaseModel):
+    answer_id: str
+    index: int
+    duplicate: bool
+    received_bytes: int
+
+
+class CompleteIn(BaseModel):
+    chunk_count: int = Field(ge=1, le=100_000)
+    sha256: str = Field(pattern="^[0-9a-fA-F]{64}$")
+
+
+class CandidateAnswerOut(BaseModel):
+    answer_id: str
+    state: str
+    failure_code: str | None = None
+    failure_reason: str | None = None
+    received_chunks: list[int] = []

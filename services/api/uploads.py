@@ -1,0 +1,20 @@
+"""Reading request bodies without trusting their declared size."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from services.core.errors import TooLarge
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The body, refused before reading when declared too large and while reading when it grows."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"A chunk may hold at most {limit} bytes.")
+    received = bytearray()
+    async for part in request.stream():
+        received.extend(part)
+        if len(received) > limit:
+            raise TooLarge(f"A chunk may hold at most {limit} bytes.")
+    return bytes(received)

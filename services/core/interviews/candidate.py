@@ -1,0 +1,189 @@
+"""What a candidate does through their link: consent, upload answers in chunks, finish."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.core import jobs
+from services.core.audit import service as audit
+from services.core.db import after_commit, utcnow
+from services.core.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMedia
+from services.core.interviews import media
+from services.core.interviews.orm import Answer, AnswerChunk, Consent, Interview
+from services.core.interviews.states import (
+    AnswerState,
+    InterviewState,
+    check_answer_transition,
+    check_interview_transition,
+)
+from services.core.roles.orm import JobRole, ScriptItem
+from services.core.settings import Settings
+from services.core.storage import MediaStorage
+
+NOTICE_VERSION = "2026-11-v1"  # bump whenever the welcome page's notice or AI disclosure changes
+_ANSWERING = (InterviewState.CONSENTED, InterviewState.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class ChunkReceipt:
+    answer: Answer
+    index: int
+    duplicate: bool
+
+
+def _actor(interview: Interview) -> str:
+    return f"candidate:{interview.id}"
+
+
+def record_consent(session: Session, *, interview: Interview, accepted: bool, notice_version: str,
+                   client: str) -> Consent:
+    """Store the candidate's explicit choice; declining leads to a human-only review."""
+    if notice_version != NOTICE_VERSION:
+        raise Conflict("The notice has changed since this page was opened. Reload and read it again.",
+                       code="stale_notice", current_version=NOTICE_VERSION)
+    target = InterviewState.CONSENTED if accepted else InterviewState.HUMAN_REVIEW
+    check_interview_transition(interview.state, target)
+    consent = Consent(org_id=interview.org_id, interview_id=interview.id,
+                      notice_version=notice_version, accepted=accepted, client=client[:300])
+    interview.state = target
+    session.add(consent)
+    audit.record(session, org_id=interview.org_id, actor=_actor(interview),
+                 action="consent.given" if accepted else "consent.declined",
+                 subject=f"interview:{interview.id}", data={"notice_version": notice_version})
+    return consent
+
+
+def script_of(session: Session, *, interview: Interview) -> list[ScriptItem]:
+    role = session.get(JobRole, interview.role_id)
+    assert role is not None
+    return list(role.script)
+
+
+def check_question(session: Session, *, interview: Interview, question_id: str) -> None:
+    if question_id not in {item.question_id for item in script_of(session, interview=interview)}:
+        raise NotFound("This question is not part of your interview.")
+
+
+def _answer_for(session: Session, *, interview: Interview, question_id: str,
+                content_type: str) -> Answer:
+    if interview.state not in _ANSWERING:
+        raise Conflict(f"This interview is {interview.state.value}; answers cannot be uploaded.",
+                       code="interview_not_open")
+    check_question(session, interview=interview, question_id=question_id)
+    answer = session.scalar(
+        select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
+    )
+    if answer is None:
+        answer = Answer(org_id=interview.org_id, interview_id=interview.id, question_id=question_id,
+                        content_type=content_type, state_changed_at=utcnow())
+        session.add(answer)
+        session.flush()
+    if answer.state != AnswerState.RECEIVING:
+        raise Conflict("This question has already been answered.", code="already_answered")
+    if interview.state == InterviewState.CONSENTED:
+        interview.state = InterviewState.IN_PROGRESS
+    return answer
+
+
+def receive_chunk(session: Session, *, settings: Settings, storage: MediaStorage,
+                  interview: Interview, question_id: str, index: int, data: bytes,
+                  sha256: str, content_type: str) -> ChunkReceipt:
+    """Store one chunk of an answer; sending the same chunk again is harmless."""
+    media.check_content_type(content_type)
+    if not 0 <= index < 100_000:
+        raise Invalid("The chunk index is out of range.", code="bad_chunk_index")
+    if len(data) > settings.max_chunk_bytes:
+        raise TooLarge(f"A chunk may hold at most {settings.max_chunk_bytes} bytes.")
+    if hashlib.sha256(data).hexdigest() != sha256.lower():
+        raise Invalid("The chunk arrived damaged (its checksum does not match). Send it again.",
+                      code="checksum_mismatch")
+    answer = _answer_for(session, interview=interview, question_id=question_id,
+                         content_type=content_type)
+    existing = next((c for c in answer.chunks if c.index == index), None)
+    if existing is not None:
+        if existing.sha256 != sha256.lower():
+            raise Conflict("A different chunk with this index was already received.",
+                           code="chunk_conflict")
+        return ChunkReceipt(answer=answer, index=index, duplicate=True)
+    if answer.size_bytes + len(data) > settings.max_upload_bytes:
+        raise TooLarge(f"An answer may be at most {settings.max_upload_bytes} bytes.")
+    storage.put(media.chunk_key(answer.id, index), data)
+    answer.chunks.append(AnswerChunk(org_id=answer.org_id, index=index, size_bytes=len(data),
+                                     sha256=sha256.lower()))
+    answer.size_bytes += len(data)
+    answer.content_type = content_type
+    return ChunkReceipt(answer=answer, index=index, duplicate=False)
+
+
+def complete_answer(session: Session, *, storage: MediaStorage, publisher: jobs.JobPublisher,
+                    interview: Interview, question_id: str, chunk_count: int, sha256: str) -> Answer:
+    """Assemble the chunks, check the whole file, and queue its transcription after commit."""
+    answer = session.scalar(
+        select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
+    )
+    if answer is None:
+        raise NotFound("No upload was started for this question.", code="no_upload")
+    if answer.state != AnswerState.RECEIVING:
+        return answer  # completing twice is harmless
+    indexes = [c.index for c in answer.chunks]
+    if indexes != list(range(chunk_count)):
+        missing = sorted(set(range(chunk_count)) - set(indexes))
+        raise Conflict("Some chunks have not arrived yet.", code="chunks_missing", missing=missing[:50])
+    chunk_keys = [media.chunk_key(answer.id, i) for i in indexes]
+    digest = media.sha256_of(storage, chunk_keys)
+    if digest != sha256.lower():
+        raise Invalid("The assembled answer does not match its checksum. Upload it again.",
+                      code="checksum_mismatch")
+    head = storage.get(chunk_keys[0])[:64] if chunk_keys else b""
+    try:
+        extension = media.sniff(head, total_size=answer.size_bytes)
+    except (Invalid, UnsupportedMedia) as exc:
+        _discard_chunks(session, storage=storage, answer=answer)
+        exc.keep_changes = True
+        raise
+    answer.media_key = media.answer_key(answer.id, extension)
+    storage.put_parts(answer.media_key, chunk_keys)
+    answer.sha256 = digest
+    _set_state(answer, AnswerState.UPLOADED)
+    audit.record(session, org_id=answer.org_id, actor=_actor(interview), action="answer.uploaded",
+                 subject=f"answer:{answer.id}", data={"sha256": digest, "bytes": answer.size_bytes})
+    after_commit(session, lambda: [storage.delete(key) for key in chunk_keys])
+    jobs.publish_after_commit(session, publisher, jobs.TRANSCRIBE_ANSWER, answer.id)
+    return answer
+
+
+def _discard_chunks(session: Session, *, storage: MediaStorage, answer: Answer) -> None:
+    """Forget a rejected upload so the candidate can record the answer again."""
+    keys = [media.chunk_key(answer.id, c.index) for c in answer.chunks]
+    answer.chunks.clear()
+    answer.size_bytes = 0
+    session.flush()
+    after_commit(session, lambda: [storage.delete(key) for key in keys])
+
+
+def _set_state(answer: Answer, target: AnswerState) -> None:
+    check_answer_transition(answer.state, target)
+    answer.state = target
+    answer.state_changed_at = utcnow()
+
+
+def finish_interview(session: Session, *, interview: Interview) -> Interview:
+    """Close the interview once every scripted question has a complete answer."""
+    if interview.state == InterviewState.COMPLETED:
+        return interview
+    answered = {a.question_id for a in interview.answers if a.state != AnswerState.RECEIVING}
+    missing = [i.position + 1 for i in script_of(session, interview=interview)
+               if i.question_id not in answered]
+    if missing:
+        raise Conflict("Some questions have not been answered yet.", code="questions_unanswered",
+                       questions=missing)
+    check_interview_transition(interview.state, InterviewState.COMPLETED)
+    interview.state = InterviewState.COMPLETED
+    interview.completed_at = utcnow()
+    audit.record(session, org_id=interview.org_id, actor=_actor(interview),
+                 action="interview.completed", subject=f"interview:{interview.id}")
+    return interview

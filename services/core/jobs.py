@@ -1,0 +1,33 @@
+"""The contract between the API (which publishes) and the worker (which runs): names and queues.
+
+Core knows no Celery: it names tasks and hands them to a `JobPublisher` after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from services.core.db import after_commit
+
+TRANSCRIBE_ANSWER = "answer.transcribe"
+SWEEP_STUCK = "maintenance.sweep"
+
+QUEUE_ASR = "asr"
+QUEUE_SCORING = "scoring"
+QUEUE_DEFAULT = "default"
+
+TASK_QUEUES: dict[str, str] = {
+    TRANSCRIBE_ANSWER: QUEUE_ASR,
+    SWEEP_STUCK: QUEUE_DEFAULT,
+}
+
+
+class JobPublisher(Protocol):
+    def publish(self, task_name: str, *args: str) -> None: ...
+
+
+def publish_after_commit(session: Session, publisher: JobPublisher, task_name: str, *args: str) -> None:
+    """Publish only once the rows the job reads are committed; the sweeper covers a lost publish."""
+    after_commit(session, lambda: publisher.publish(task_name, *args))

@@ -1,0 +1,25 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from services.core.audit.orm import AuditEvent
+from services.core.db import Base
+from services.core.interviews.orm import (
+    Answer,
+    AnswerChunk,
+    Candidate,
+    Consent,
+    Decision,
+    Interview,
+    Invitation,
+    Score,
+    Transcript,
+)
+from services.core.organisations.orm import LoginAttempt, Organisation, StaffSession, User
+from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
+from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
+
+__all__ = [
+    "AnchoredLevel", "Answer", "AnswerChunk", "AuditEvent", "Base", "Candidate", "Competency",
+    "CompetencyThreshold", "Consent", "Decision", "Indicator", "Interview", "Invitation", "JobRole",
+    "LoginAttempt", "Organisation", "Question", "Rubric", "RubricVersion", "Score", "ScriptItem",
+    "StaffSession", "Transcript", "User",
+]

@@ -1,0 +1,92 @@
+"""The one typed settings object. Nothing else in Parley reads the environment."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 (refused outside development)
+
+
+class Settings(BaseSettings):
+    """Every setting has an embedded default; production swaps them through PARLEY_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    secret_key: SecretStr = SecretStr(_PLACEHOLDER_SECRET)
+
+    # Storage of rows, tasks and media.
+    database_url: str = ""
+    broker_url: str = ""
+    media_backend: Literal["local", "s3"] = "local"
+    media_dir: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "parley-media"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    # Web.
+    public_url: str = "http://127.0.0.1:8000"
+    session_ttl_hours: int = 12
+    cookie_secure: bool = False
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    invite_ttl_days: int = Field(default=14, ge=1)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_answer_seconds: float = Field(default=900.0, gt=0)
+
+    # Transcription (the worker's `asr` queue).
+    asr_model: str = "base"
+    asr_device: str = "auto"
+    asr_compute_type: str = "int8"
+    asr_beam_size: int = Field(default=5, ge=1)
+    asr_cpu_threads: int = Field(default=0, ge=0)
+    asr_language: str = "en"
+    model_cache_dir: Path = Path("~/.cache/parley/models")
+
+    # Worker behaviour.
+    task_max_retries: int = Field(default=3, ge=0)
+    stuck_after_seconds: int = Field(default=900, ge=10)
+    sweep_interval_seconds: int = Field(default=60, ge=1)
+    max_processing_attempts: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        data_dir = self.data_dir.expanduser().resolve()
+        self.data_dir = data_dir
+        if not self.database_url:
+            self.database_url = f"sqlite:///{data_dir / 'parley.sqlite3'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{data_dir / 'broker.sqlite3'}"
+        if self.media_dir is None:
+            self.media_dir = data_dir / "media"
+        self.model_cache_dir = self.model_cache_dir.expanduser()
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == _PLACEHOLDER_SECRET or len(secret) < 32:
+                raise ValueError("PARLEY_SECRET_KEY must be set to 32+ random characters in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PARLEY_DATABASE_URL (PostgreSQL)")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

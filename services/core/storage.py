@@ -1,0 +1,133 @@
+"""Media storage behind one interface: local disk (embedded default) or S3-compatible."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from services.core.settings import Settings, get_settings
+
+
+class MediaStorage(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_parts(self, key: str, parts: Iterable[str]) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+
+
+def _safe_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"unsafe storage key: {key!r}")
+    return key
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / _safe_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file and a crash leaves the old one.
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp.name, path)
+
+    def put_parts(self, key: str, parts: Iterable[str]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            for part in parts:
+                with self._path(part).open("rb") as src:
+                    shutil.copyfileobj(src, tmp)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp.name, path)
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield path
+
+
+class S3Storage:
+    """Any S3-compatible store (AWS S3, MinIO, Ceph) through boto3."""
+
+    def __init__(self, settings: Settings) -> None:
+        import boto3  # imported here so the embedded setup never loads the AWS SDK
+
+        secret = settings.s3_secret_access_key
+        self.bucket = settings.s3_bucket
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+        )
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=_safe_key(key), Body=data)
+
+    def put_parts(self, key: str, parts: Iterable[str]) -> None:
+        with tempfile.TemporaryFile() as tmp:
+            for part in parts:
+                self.client.download_fileobj(self.bucket, part, tmp)
+            tmp.seek(0)
+            self.client.upload_fileobj(tmp, self.bucket, _safe_key(key))
+
+    def get(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(key).name
+            self.client.download_file(self.bucket, key, str(path))
+            yield path
+
+
+@functools.cache
+def get_storage() -> MediaStorage:
+    settings = get_settings()
+    if settings.media_backend == "s3":
+        return S3Storage(settings)
+    assert settings.media_dir is not None
+    return LocalStorage(settings.media_dir)

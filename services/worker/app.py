@@ -1,0 +1,42 @@
+"""The Celery application: named tasks on the `asr`, `scoring` and `default` queues."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from services.core import jobs
+from services.core.settings import get_settings
+
+
+def _transport_options(broker_url: str, stuck_after_seconds: int) -> dict[str, object]:
+    if broker_url.startswith(("redis://", "rediss://")):
+        # Longer than the longest transcription, so Redis does not redeliver a running task.
+        return {"visibility_timeout": 3 * stuck_after_seconds}
+    return {}  # the embedded SQLAlchemy transport hands these options to create_engine()
+
+
+def create_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("parley", broker=settings.broker_url, include=["services.worker.tasks"])
+    app.conf.update(
+        task_queues=[Queue(jobs.QUEUE_ASR), Queue(jobs.QUEUE_SCORING), Queue(jobs.QUEUE_DEFAULT)],
+        task_default_queue=jobs.QUEUE_DEFAULT,
+        task_routes={name: {"queue": queue} for name, queue in jobs.TASK_QUEUES.items()},
+        # A task is acknowledged only when it has finished, so a killed worker's task is redelivered.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=_transport_options(settings.broker_url, settings.stuck_after_seconds),
+        beat_schedule={
+            "sweep-stuck-answers": {"task": jobs.SWEEP_STUCK, "schedule": float(settings.sweep_interval_seconds)},
+        },
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    return app
+
+
+celery_app = create_celery()

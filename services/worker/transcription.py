@@ -1,0 +1,95 @@
+"""The transcription flow of one answer: claim, decode, detect speech, transcribe, store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from models.asr import AudioError, decode_audio, detect_speech
+from services.core.db import unit_of_work
+from services.core.interviews import processing
+from services.core.settings import get_settings
+from services.core.storage import get_storage
+from services.worker import runtime
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """A failure worth retrying: the database, the store or the broker was briefly unavailable."""
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _transcribe_file(path: Path) -> processing.TranscriptRecord:
+    settings = get_settings()
+    started = time.perf_counter()
+    audio = decode_audio(path, max_seconds=settings.max_answer_seconds)
+    activity = detect_speech(audio)
+    result = runtime.transcriber().transcribe(audio, activity=activity)
+    return processing.TranscriptRecord(
+        asr_version=result.asr_version, text=result.text, language=result.language,
+        language_probability=result.language_probability,
+        words=[asdict(w) for w in result.words],
+        speech_regions=[[r.start, r.end] for r in activity.regions],
+        duration_seconds=audio.duration, speech_seconds=activity.speech_seconds,
+        processing_seconds=round(time.perf_counter() - started, 3),
+        audio_sha256=_file_sha256(path),
+    )
+
+
+def transcribe_answer(answer_id: str) -> str:
+    """Run the whole chain for one answer; returns what happened, for logs and tests."""
+    settings = get_settings()
+    with unit_of_work() as session:
+        claim = processing.claim_for_transcription(
+            session, answer_id=answer_id,
+            stale_after=dt.timedelta(seconds=settings.stuck_after_seconds),
+        )
+    if claim is None:
+        return "skipped"  # already done, or another worker holds it
+    try:
+        with get_storage().local_copy(claim.media_key) as path:
+            record = _transcribe_file(path)
+    except AudioError as exc:
+        with unit_of_work() as session:
+            processing.mark_failed(session, claim=claim, code=exc.code, reason=exc.message)
+        return "failed"
+    except FileNotFoundError:
+        with unit_of_work() as session:
+            processing.mark_failed(session, claim=claim, code="media_missing",
+                                   reason="The recording could not be found in storage.")
+        return "failed"
+    except OSError as exc:
+        with unit_of_work() as session:
+            processing.release(session, claim=claim)
+        raise TransientError(str(exc)) from exc
+    except Exception:
+        # A bug, not bad input: fail visibly rather than loop; the log has the traceback.
+        log.exception("transcription of answer %s crashed", answer_id)
+        with unit_of_work() as session:
+            processing.mark_failed(session, claim=claim, code="internal_error",
+                                   reason="An unexpected error stopped the transcription.")
+        return "failed"
+    with unit_of_work() as session:
+        processing.save_transcript(session, claim=claim, record=record)
+    return "no_speech" if not record.words else "transcribed"
+
+
+def fail_after_retries(answer_id: str, reason: str) -> None:
+    """Retries ran out on a transient error: say so on the answer instead of leaving it hanging."""
+    with unit_of_work() as session:
+        claim = processing.claim_for_transcription(session, answer_id=answer_id,
+                                                   stale_after=dt.timedelta(0))
+        if claim is not None:
+            processing.mark_failed(session, claim=claim, code="retries_exhausted", reason=reason)

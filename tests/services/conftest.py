@@ -1,0 +1,132 @@
+"""Two seeded organisations and API clients signed in as each of their staff."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.core.db import unit_of_work
+from services.core.demo.loader import content
+from services.core.interviews import candidate, invitations
+from services.core.organisations import service as organisations
+from services.core.organisations.orm import StaffRole
+from services.core.roles import service as roles
+from services.core.rubrics import service as rubrics
+from services.core.settings import get_settings
+from services.core.storage import get_storage
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("admin", "recruiter", "psychologist")
+
+
+class RecordingPublisher:
+    """Stands in for the broker at the process boundary; the pipeline tests use the real one."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, tuple[str, ...]]] = []
+
+    def publish(self, task_name: str, *args: str) -> None:
+        self.published.append((task_name, args))
+
+
+def tone_wav(seconds: float = 1.0) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x10" * int(16000 * seconds))
+    return buffer.getvalue()
+
+
+@dataclass
+class Org:
+    key: str
+    org_id: str
+    role_id: str
+    rubric_version_id: str
+    question_ids: list[str]
+    interview_id: str
+    invite_token: str
+    answer_id: str
+    emails: dict[str, str] = field(default_factory=dict)
+
+
+def seed_organisation(key: str) -> Org:
+    doc = content()
+    with unit_of_work() as session:
+        org = organisations.create_organisation(session, name=f"Org {key}", slug=f"org-{key}")
+        emails = {}
+        for who in ROLES:
+            emails[who] = f"{who}@{key}.example.com"
+            organisations.create_user(session, org_id=org.id, email=emails[who], name=who.title(),
+                                      role=StaffRole(who), password=PASSWORD)
+        version = rubrics.import_rubric(session, org_id=org.id, document=doc["rubric"])
+        questions = [roles.add_question(session, org_id=org.id, key=q["key"],
+                                        competency_key=q["competency"], text=q["text"])
+                     for q in doc["questions"][:2]]
+        role = roles.create_role(
+            session, org_id=org.id, actor="system", title=f"Role {key}", description="",
+            rubric_version_id=version.id, question_ids=[q.id for q in questions],
+            thresholds=[roles.Threshold("communication", 3, 4)],
+        )
+        issued = invitations.invite_candidate(session, org_id=org.id, actor_id=None,
+                                              role_id=role.id, name=f"Cand {key}",
+                                              email=f"cand@{key}.example.com", ttl_days=7)
+        candidate.record_consent(session, interview=issued.interview, accepted=True,
+                                 notice_version=candidate.NOTICE_VERSION, client="test")
+        data = tone_wav()
+        digest = hashlib.sha256(data).hexdigest()
+        receipt = candidate.receive_chunk(
+            session, settings=get_settings(), storage=get_storage(), interview=issued.interview,
+            question_id=questions[0].id, index=0, data=data, sha256=digest, content_type="audio/wav")
+        candidate.complete_answer(session, storage=get_storage(), publisher=RecordingPublisher(),
+                                  interview=issued.interview, question_id=questions[0].id,
+                                  chunk_count=1, sha256=digest)
+        return Org(key=key, org_id=org.id, role_id=role.id, rubric_version_id=version.id,
+                   question_ids=[q.id for q in questions], interview_id=issued.interview.id,
+                   invite_token=issued.token, answer_id=receipt.answer.id, emails=emails)
+
+
+@dataclass
+class World:
+    a: Org
+    b: Org
+    publisher: RecordingPublisher
+    app: object
+
+    def client(self) -> TestClient:
+        return TestClient(self.app)  # type: ignore[arg-type]
+
+    def staff(self, org: Org, who: str) -> TestClient:
+        client = self.client()
+        response = client.post("/api/v1/auth/login", json={"email": org.emails[who], "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+    def candidate(self, org: Org) -> TestClient:
+        client = self.client()
+        client.headers["X-Invite-Token"] = org.invite_token
+        return client
+
+
+@pytest.fixture
+def world(database: str) -> Iterator[World]:
+    publisher = RecordingPublisher()
+    yield World(a=seed_organisation("a"), b=seed_organisation("b"), publisher=publisher,
+                app=create_app(publisher=publisher))
+
+
+@pytest.fixture
+def sqlite_world(sqlite_database: str) -> Iterator[World]:
+    publisher = RecordingPublisher()
+    yield World(a=seed_organisation("a"), b=seed_organisation("b"), publisher=publisher,
+                app=create_app(publisher=publisher))

@@ -1,0 +1,41 @@
+// Human wording and chip tones for the API's state codes.
+
+export const INTERVIEW_STATES = {
+  invited: ["Invited", ""],
+  consented: ["Consented", "info"],
+  in_progress: ["In progress", "info"],
+  completed: ["Completed", "success"],
+  human_review: ["Asked for human-only review", "warning"],
+  expired: ["Expired", ""],
+};
+
+export const STATUSES = {
+  new: "New",
+  in_review: "In review",
+  advanced: "Advanced",
+  on_hold: "On hold",
+  not_progressed: "Not progressed",
+};
+
+export const ANSWER_STATES = {
+  not_started: ["Not started", ""],
+  receiving: ["Receiving", "info"],
+  uploaded: ["Uploaded, waiting for processing", "info"],
+  transcribing: ["Transcribing", "info"],
+  transcribed: ["Transcribed", "success"],
+  no_speech: ["No speech heard", "warning"],
+  failed: ["Failed", "danger"],
+};
+
+export const ROLES = { admin: "Admin", recruiter: "Recruiter", psychologist: "Psychologist" };
+
+export function labelOf(table, code) {
+  const entry = table[code];
+  if (entry === undefined) return String(code).replace(/_/g, " ");
+  return Array.isArray(entry) ? entry[0] : entry;
+}
+
+export function toneOf(table, code) {
+  const entry = table[code];
+  return Array.isArray(entry) ? entry[1] : "";
+}
