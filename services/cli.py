@@ -22,17 +22,38 @@ def _celery(*args: str) -> list[str]:
 
 def worker_command(queues: str, concurrency: int, *, with_beat: bool = False) -> list[str]:
     settings = get_settings()
-    args = ["worker", "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO",
-            "-n", f"{queues.replace(',', '-')}@%h"]
+    args = [
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{queues.replace(',', '-')}@%h",
+    ]
     if with_beat:
         args += ["-B", "-s", str(settings.data_dir / "celerybeat-schedule")]
     return _celery(*args)
 
 
 def api_command(host: str, port: int, workers: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--factory", "services.api.app:create_app",
-            "--host", host, "--port", str(port), "--workers", str(workers),
-            "--proxy-headers", "--no-server-header"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "services.api.app:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--proxy-headers",
+        "--no-server-header",
+    ]
 
 
 def _supervise(commands: dict[str, list[str]]) -> int:
@@ -73,10 +94,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_demo:
         _load_demo()
     print(f"\nParley is starting on http://{args.host}:{args.port}  (Ctrl-C stops everything)\n")
-    return _supervise({
-        "api": api_command(args.host, args.port, 1),
-        "worker": worker_command("asr,scoring,default", 1, with_beat=True),
-    })
+    return _supervise(
+        {
+            "api": api_command(args.host, args.port, 1),
+            "worker": worker_command("asr,scoring,default", 1, with_beat=True),
+        }
+    )
 
 
 def _load_demo() -> None:
@@ -144,9 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     mig = sub.add_parser("migrate", help="apply migrations (or --downgrade REV)")
     mig.add_argument("--downgrade", metavar="REV")
     mig.set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="load the demo organisation (idempotent)").set_defaults(func=cmd_demo)
+    sub.add_parser("demo", help="load the demo organisation (idempotent)").set_defaults(
+        func=cmd_demo
+    )
     api = sub.add_parser("api", help="run the API under uvicorn")
-    api.add_argument("--host", default="0.0.0.0")  # noqa: S104 (inside a container)
+    api.add_argument("--host", default="0.0.0.0")
     api.add_argument("--port", type=int, default=8000)
     api.add_argument("--workers", type=int, default=2)
     api.set_defaults(func=cmd_api)
@@ -154,8 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrk.add_argument("--queues", default="asr,scoring,default")
     wrk.add_argument("--concurrency", type=int, default=1)
     wrk.set_defaults(func=cmd_worker)
-    sub.add_parser("beat", help="run the periodic scheduler (the sweeper)").set_defaults(func=cmd_beat)
-    sub.add_parser("audit-verify", help="check every audit chain").set_defaults(func=cmd_audit_verify)
+    sub.add_parser("beat", help="run the periodic scheduler (the sweeper)").set_defaults(
+        func=cmd_beat
+    )
+    sub.add_parser("audit-verify", help="check every audit chain").set_defaults(
+        func=cmd_audit_verify
+    )
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -29,14 +29,22 @@ POSTGRES_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-ENV_KEYS = ("PARLEY_DATA_DIR", "PARLEY_DATABASE_URL", "PARLEY_BROKER_URL", "PARLEY_ASR_MODEL",
-            "PARLEY_ENV", "PARLEY_MODEL_CACHE_DIR")
+ENV_KEYS = (
+    "PARLEY_DATA_DIR",
+    "PARLEY_DATABASE_URL",
+    "PARLEY_BROKER_URL",
+    "PARLEY_ASR_MODEL",
+    "PARLEY_ENV",
+    "PARLEY_MODEL_CACHE_DIR",
+)
 
 
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url.replace("postgresql+psycopg", "postgresql"))
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -46,8 +54,9 @@ def require_service(name: str, url: str, port: int, variable: str) -> None:
     """Skip on a laptop without the server; fail in CI, where it must run."""
     if _reachable(url, port):
         return
-    message = (f"{name} is not reachable at {url}. Start it, or point {variable} at one, "
-               f"to run this test.")
+    message = (
+        f"{name} is not reachable at {url}. Start it, or point {variable} at one, to run this test."
+    )
     if IN_CI:
         pytest.fail(f"CI=true: {message}")
     pytest.skip(message)
@@ -115,8 +124,12 @@ def drop_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-             sqlite_template: Path) -> Iterator[str]:
+def database(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sqlite_template: Path,
+) -> Iterator[str]:
     """A migrated database of each kind, configured as Parley's database for the test."""
     if request.param == "sqlite":
         path = tmp_path / "parley.sqlite3"

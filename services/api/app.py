@@ -34,8 +34,10 @@ _SECURITY_HEADERS = {
 
 
 def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
-    return JSONResponse(status_code=status,
-                        content={"error": {"code": code, "message": message, "details": details}})
+    return JSONResponse(
+        status_code=status,
+        content={"error": {"code": code, "message": message, "details": details}},
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -45,10 +47,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                  for e in exc.errors()]
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
         names = ", ".join(f["field"] for f in fields)
-        return _error(422, "validation_error", f"Some fields are not valid: {names}.", fields=fields)
+        return _error(
+            422, "validation_error", f"Some fields are not valid: {names}.", fields=fields
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -59,9 +64,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, publisher: JobPublisher | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
-        title="Parley API", version="1",
+        title="Parley API",
+        version="1",
         description="Structured AI-avatar interviews, scored on text only, decided by people.",
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
         responses={422: {"model": None}},
     )
     app.state.publisher = publisher or CeleryPublisher(settings)

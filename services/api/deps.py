@@ -78,8 +78,10 @@ def _current_staff(
         raise NotAuthenticated("Sign in to continue.")
     user, staff_session = organisations.resolve_session(session, token=token)
     # A cookie is sent by the browser on its own; a header proves the page itself made the call.
-    if bearer is None and request.method not in _SAFE_METHODS and not (
-        x_csrf_token and security.same(x_csrf_token, staff_session.csrf_token)
+    if (
+        bearer is None
+        and request.method not in _SAFE_METHODS
+        and not (x_csrf_token and security.same(x_csrf_token, staff_session.csrf_token))
     ):
         raise Forbidden("The request lacks its CSRF token. Reload the page.", code="csrf_failed")
     session.info[ORG_SCOPE] = user.org_id
@@ -104,7 +106,9 @@ def _candidate_interview(
     session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
 ) -> Interview:
     if not x_invite_token:
-        raise NotAuthenticated("Open the interview from your invitation link.", code="invalid_invite")
+        raise NotAuthenticated(
+            "Open the interview from your invitation link.", code="invalid_invite"
+        )
     return invitations.open_interview(session, token=x_invite_token)
 
 

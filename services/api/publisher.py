@@ -21,7 +21,12 @@ class CeleryPublisher:
 
     def publish(self, task_name: str, *args: str) -> None:
         try:
-            self._app.send_task(task_name, args=list(args), queue=TASK_QUEUES[task_name],
-                                retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
+            self._app.send_task(
+                task_name,
+                args=list(args),
+                queue=TASK_QUEUES[task_name],
+                retry=True,
+                retry_policy={"max_retries": 3, "interval_start": 0.2},
+            )
         except Exception:  # the row is committed; the periodic sweep will requeue it
             log.exception("could not publish %s; the sweeper will pick it up", task_name)

@@ -41,8 +41,10 @@ class MeOut(BaseModel):
 
 
 class LoginOut(MeOut):
-    token: str = Field(description="Session token; also set as an HttpOnly cookie. Send it as "
-                                   "'Authorization: Bearer <token>' from API clients.")
+    token: str = Field(
+        description="Session token; also set as an HttpOnly cookie. Send it as "
+        "'Authorization: Bearer <token>' from API clients."
+    )
 
 
 class UserIn(BaseModel):
@@ -193,8 +195,11 @@ class InterviewDetail(BaseModel):
 class DecisionIn(BaseModel):
     status: str = Field(pattern="^(new|in_review|advanced|on_hold|not_progressed)$")
     reason: str = Field(min_length=5, max_length=5000)
-    viewed: list[str] = Field(default_factory=list, max_length=100,
-                              description="What the person had opened before deciding.")
+    viewed: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="What the person had opened before deciding.",
+    )
 
 
 class DecisionOut(Out):

@@ -7,8 +7,8 @@ import datetime as dt
 import enum
 import functools
 import uuid
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, String, create_engine, event
@@ -67,7 +67,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def enum_column(enum_cls: type[enum.Enum]) -> Enum:
     """Enums stored as their plain string values, portable between SQLite and PostgreSQL."""
-    return Enum(enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        enum_cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class Base(DeclarativeBase):
@@ -84,7 +86,7 @@ class OrgScoped(IdMixin):
     """A row that belongs to one organisation; queries see only the caller's organisation."""
 
     @declared_attr
-    def org_id(cls) -> Mapped[str]:  # noqa: N805 (SQLAlchemy declared_attr)
+    def org_id(cls) -> Mapped[str]:
         return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
 
 

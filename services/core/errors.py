@@ -9,8 +9,9 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, keep_changes: bool = False,
-                 **details: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, keep_changes: bool = False, **details: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         # True when the refusal itself must be saved (a failed login, a discarded upload).

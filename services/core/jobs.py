@@ -28,6 +28,8 @@ class JobPublisher(Protocol):
     def publish(self, task_name: str, *args: str) -> None: ...
 
 
-def publish_after_commit(session: Session, publisher: JobPublisher, task_name: str, *args: str) -> None:
+def publish_after_commit(
+    session: Session, publisher: JobPublisher, task_name: str, *args: str
+) -> None:
     """Publish only once the rows the job reads are committed; the sweeper covers a lost publish."""
     after_commit(session, lambda: publisher.publish(task_name, *args))

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 (refused outside development)
+_PLACEHOLDER_SECRET = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -76,7 +76,9 @@ class Settings(BaseSettings):
         if self.env == "production":
             secret = self.secret_key.get_secret_value()
             if secret == _PLACEHOLDER_SECRET or len(secret) < 32:
-                raise ValueError("PARLEY_SECRET_KEY must be set to 32+ random characters in production")
+                raise ValueError(
+                    "PARLEY_SECRET_KEY must be set to 32+ random characters in production"
+                )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PARLEY_DATABASE_URL (PostgreSQL)")
         return self

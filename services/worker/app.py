@@ -29,9 +29,14 @@ def create_celery() -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=_transport_options(settings.broker_url, settings.stuck_after_seconds),
+        broker_transport_options=_transport_options(
+            settings.broker_url, settings.stuck_after_seconds
+        ),
         beat_schedule={
-            "sweep-stuck-answers": {"task": jobs.SWEEP_STUCK, "schedule": float(settings.sweep_interval_seconds)},
+            "sweep-stuck-answers": {
+                "task": jobs.SWEEP_STUCK,
+                "schedule": float(settings.sweep_interval_seconds),
+            },
         },
         worker_hijack_root_logger=False,
         enable_utc=True,

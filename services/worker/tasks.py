@@ -34,7 +34,8 @@ def sweep_stuck() -> list[str]:
     settings = get_settings()
     with unit_of_work() as session:
         requeue = processing.sweep(
-            session, stuck_after=dt.timedelta(seconds=settings.stuck_after_seconds),
+            session,
+            stuck_after=dt.timedelta(seconds=settings.stuck_after_seconds),
             max_attempts=settings.max_processing_attempts,
         )
     for answer_id in requeue:

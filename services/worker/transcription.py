@@ -38,11 +38,14 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
     activity = detect_speech(audio)
     result = runtime.transcriber().transcribe(audio, activity=activity)
     return processing.TranscriptRecord(
-        asr_version=result.asr_version, text=result.text, language=result.language,
+        asr_version=result.asr_version,
+        text=result.text,
+        language=result.language,
         language_probability=result.language_probability,
         words=[asdict(w) for w in result.words],
         speech_regions=[[r.start, r.end] for r in activity.regions],
-        duration_seconds=audio.duration, speech_seconds=activity.speech_seconds,
+        duration_seconds=audio.duration,
+        speech_seconds=activity.speech_seconds,
         processing_seconds=round(time.perf_counter() - started, 3),
         audio_sha256=_file_sha256(path),
     )
@@ -53,7 +56,8 @@ def transcribe_answer(answer_id: str) -> str:
     settings = get_settings()
     with unit_of_work() as session:
         claim = processing.claim_for_transcription(
-            session, answer_id=answer_id,
+            session,
+            answer_id=answer_id,
             stale_after=dt.timedelta(seconds=settings.stuck_after_seconds),
         )
     if claim is None:
@@ -67,8 +71,12 @@ def transcribe_answer(answer_id: str) -> str:
         return "failed"
     except FileNotFoundError:
         with unit_of_work() as session:
-            processing.mark_failed(session, claim=claim, code="media_missing",
-                                   reason="The recording could not be found in storage.")
+            processing.mark_failed(
+                session,
+                claim=claim,
+                code="media_missing",
+                reason="The recording could not be found in storage.",
+            )
         return "failed"
     except OSError as exc:
         with unit_of_work() as session:
@@ -78,8 +86,12 @@ def transcribe_answer(answer_id: str) -> str:
         # A bug, not bad input: fail visibly rather than loop; the log has the traceback.
         log.exception("transcription of answer %s crashed", answer_id)
         with unit_of_work() as session:
-            processing.mark_failed(session, claim=claim, code="internal_error",
-                                   reason="An unexpected error stopped the transcription.")
+            processing.mark_failed(
+                session,
+                claim=claim,
+                code="internal_error",
+                reason="An unexpected error stopped the transcription.",
+            )
         return "failed"
     with unit_of_work() as session:
         processing.save_transcript(session, claim=claim, record=record)
@@ -89,7 +101,8 @@ def transcribe_answer(answer_id: str) -> str:
 def fail_after_retries(answer_id: str, reason: str) -> None:
     """Retries ran out on a transient error: say so on the answer instead of leaving it hanging."""
     with unit_of_work() as session:
-        claim = processing.claim_for_transcription(session, answer_id=answer_id,
-                                                   stale_after=dt.timedelta(0))
+        claim = processing.claim_for_transcription(
+            session, answer_id=answer_id, stale_after=dt.timedelta(0)
+        )
         if claim is not None:
             processing.mark_failed(session, claim=claim, code="retries_exhausted", reason=reason)

@@ -66,33 +66,80 @@ def seed_organisation(key: str) -> Org:
         emails = {}
         for who in ROLES:
             emails[who] = f"{who}@{key}.example.com"
-            organisations.create_user(session, org_id=org.id, email=emails[who], name=who.title(),
-                                      role=StaffRole(who), password=PASSWORD)
+            organisations.create_user(
+                session,
+                org_id=org.id,
+                email=emails[who],
+                name=who.title(),
+                role=StaffRole(who),
+                password=PASSWORD,
+            )
         version = rubrics.import_rubric(session, org_id=org.id, document=doc["rubric"])
-        questions = [roles.add_question(session, org_id=org.id, key=q["key"],
-                                        competency_key=q["competency"], text=q["text"])
-                     for q in doc["questions"][:2]]
+        questions = [
+            roles.add_question(
+                session, org_id=org.id, key=q["key"], competency_key=q["competency"], text=q["text"]
+            )
+            for q in doc["questions"][:2]
+        ]
         role = roles.create_role(
-            session, org_id=org.id, actor="system", title=f"Role {key}", description="",
-            rubric_version_id=version.id, question_ids=[q.id for q in questions],
+            session,
+            org_id=org.id,
+            actor="system",
+            title=f"Role {key}",
+            description="",
+            rubric_version_id=version.id,
+            question_ids=[q.id for q in questions],
             thresholds=[roles.Threshold("communication", 3, 4)],
         )
-        issued = invitations.invite_candidate(session, org_id=org.id, actor_id=None,
-                                              role_id=role.id, name=f"Cand {key}",
-                                              email=f"cand@{key}.example.com", ttl_days=7)
-        candidate.record_consent(session, interview=issued.interview, accepted=True,
-                                 notice_version=candidate.NOTICE_VERSION, client="test")
+        issued = invitations.invite_candidate(
+            session,
+            org_id=org.id,
+            actor_id=None,
+            role_id=role.id,
+            name=f"Cand {key}",
+            email=f"cand@{key}.example.com",
+            ttl_days=7,
+        )
+        candidate.record_consent(
+            session,
+            interview=issued.interview,
+            accepted=True,
+            notice_version=candidate.NOTICE_VERSION,
+            client="test",
+        )
         data = tone_wav()
         digest = hashlib.sha256(data).hexdigest()
         receipt = candidate.receive_chunk(
-            session, settings=get_settings(), storage=get_storage(), interview=issued.interview,
-            question_id=questions[0].id, index=0, data=data, sha256=digest, content_type="audio/wav")
-        candidate.complete_answer(session, storage=get_storage(), publisher=RecordingPublisher(),
-                                  interview=issued.interview, question_id=questions[0].id,
-                                  chunk_count=1, sha256=digest)
-        return Org(key=key, org_id=org.id, role_id=role.id, rubric_version_id=version.id,
-                   question_ids=[q.id for q in questions], interview_id=issued.interview.id,
-                   invite_token=issued.token, answer_id=receipt.answer.id, emails=emails)
+            session,
+            settings=get_settings(),
+            storage=get_storage(),
+            interview=issued.interview,
+            question_id=questions[0].id,
+            index=0,
+            data=data,
+            sha256=digest,
+            content_type="audio/wav",
+        )
+        candidate.complete_answer(
+            session,
+            storage=get_storage(),
+            publisher=RecordingPublisher(),
+            interview=issued.interview,
+            question_id=questions[0].id,
+            chunk_count=1,
+            sha256=digest,
+        )
+        return Org(
+            key=key,
+            org_id=org.id,
+            role_id=role.id,
+            rubric_version_id=version.id,
+            question_ids=[q.id for q in questions],
+            interview_id=issued.interview.id,
+            invite_token=issued.token,
+            answer_id=receipt.answer.id,
+            emails=emails,
+        )
 
 
 @dataclass
@@ -107,7 +154,9 @@ class World:
 
     def staff(self, org: Org, who: str) -> TestClient:
         client = self.client()
-        response = client.post("/api/v1/auth/login", json={"email": org.emails[who], "password": PASSWORD})
+        response = client.post(
+            "/api/v1/auth/login", json={"email": org.emails[who], "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         return client
@@ -121,12 +170,20 @@ class World:
 @pytest.fixture
 def world(database: str) -> Iterator[World]:
     publisher = RecordingPublisher()
-    yield World(a=seed_organisation("a"), b=seed_organisation("b"), publisher=publisher,
-                app=create_app(publisher=publisher))
+    yield World(
+        a=seed_organisation("a"),
+        b=seed_organisation("b"),
+        publisher=publisher,
+        app=create_app(publisher=publisher),
+    )
 
 
 @pytest.fixture
 def sqlite_world(sqlite_database: str) -> Iterator[World]:
     publisher = RecordingPublisher()
-    yield World(a=seed_organisation("a"), b=seed_organisation("b"), publisher=publisher,
-                app=create_app(publisher=publisher))
+    yield World(
+        a=seed_organisation("a"),
+        b=seed_organisation("b"),
+        publisher=publisher,
+        app=create_app(publisher=publisher),
+    )

@@ -21,8 +21,17 @@ from tests.services.conftest import Org, World, tone_wav
 ADMIN, RECRUITER, PSYCH = "admin", "recruiter", "psychologist"
 STAFF = frozenset({ADMIN, RECRUITER, PSYCH})
 RECRUITING = frozenset({ADMIN, RECRUITER})
-CALLERS = ("anonymous", "candidate_a", "candidate_b",
-           "admin_a", "recruiter_a", "psychologist_a", "admin_b", "recruiter_b", "psychologist_b")
+CALLERS = (
+    "anonymous",
+    "candidate_a",
+    "candidate_b",
+    "admin_a",
+    "recruiter_a",
+    "psychologist_a",
+    "admin_b",
+    "recruiter_b",
+    "psychologist_b",
+)
 CHUNK = tone_wav(1.0)
 CHUNK_SHA = hashlib.sha256(CHUNK).hexdigest()
 
@@ -44,44 +53,94 @@ def _endpoints(a: Org) -> list[Endpoint]:
     return [
         Endpoint("GET", "/api/v1/me", STAFF),
         Endpoint("GET", "/api/v1/users", frozenset({ADMIN})),
-        Endpoint("POST", "/api/v1/users", frozenset({ADMIN}), body=lambda: {
-            "email": f"{uuid.uuid4().hex[:8]}@example.com", "name": "New", "role": "recruiter",
-            "password": "a long enough password"}),
+        Endpoint(
+            "POST",
+            "/api/v1/users",
+            frozenset({ADMIN}),
+            body=lambda: {
+                "email": f"{uuid.uuid4().hex[:8]}@example.com",
+                "name": "New",
+                "role": "recruiter",
+                "password": "a long enough password",
+            },
+        ),
         Endpoint("GET", "/api/v1/audit", frozenset({ADMIN})),
         Endpoint("GET", "/api/v1/audit/verify", frozenset({ADMIN})),
         Endpoint("GET", "/api/v1/rubrics", STAFF),
         Endpoint("GET", f"/api/v1/rubrics/{a.rubric_version_id}", STAFF),
         Endpoint("GET", "/api/v1/questions", STAFF),
         Endpoint("GET", "/api/v1/roles", STAFF),
-        Endpoint("POST", "/api/v1/roles", RECRUITING, body=lambda: {
-            "title": "New role", "rubric_version_id": a.rubric_version_id, "question_ids": [q0],
-            "thresholds": [{"competency_key": "communication", "required_level": 3,
-                            "exceeds_level": 4}]}, names_a_in_body=True),
+        Endpoint(
+            "POST",
+            "/api/v1/roles",
+            RECRUITING,
+            body=lambda: {
+                "title": "New role",
+                "rubric_version_id": a.rubric_version_id,
+                "question_ids": [q0],
+                "thresholds": [
+                    {"competency_key": "communication", "required_level": 3, "exceeds_level": 4}
+                ],
+            },
+            names_a_in_body=True,
+        ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}", STAFF),
-        Endpoint("PUT", f"/api/v1/roles/{a.role_id}/thresholds", RECRUITING, body=lambda: {
-            "thresholds": [{"competency_key": "communication", "required_level": 2,
-                            "exceeds_level": 4}]}),
-        Endpoint("POST", f"/api/v1/roles/{a.role_id}/invitations", RECRUITING,
-                 body=lambda: {"name": "Invitee", "email": "invitee@example.com"}),
+        Endpoint(
+            "PUT",
+            f"/api/v1/roles/{a.role_id}/thresholds",
+            RECRUITING,
+            body=lambda: {
+                "thresholds": [
+                    {"competency_key": "communication", "required_level": 2, "exceeds_level": 4}
+                ]
+            },
+        ),
+        Endpoint(
+            "POST",
+            f"/api/v1/roles/{a.role_id}/invitations",
+            RECRUITING,
+            body=lambda: {"name": "Invitee", "email": "invitee@example.com"},
+        ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
         Endpoint("GET", f"/api/v1/interviews/{a.interview_id}", RECRUITING),
         Endpoint("GET", f"/api/v1/answers/{a.answer_id}/media", RECRUITING),
-        Endpoint("POST", f"/api/v1/interviews/{a.interview_id}/decisions", RECRUITING,
-                 body=lambda: {"status": "in_review", "reason": "Reviewed the transcript.",
-                               "viewed": ["transcript"]}),
+        Endpoint(
+            "POST",
+            f"/api/v1/interviews/{a.interview_id}/decisions",
+            RECRUITING,
+            body=lambda: {
+                "status": "in_review",
+                "reason": "Reviewed the transcript.",
+                "viewed": ["transcript"],
+            },
+        ),
         Endpoint("GET", "/api/v1/candidate/interview", frozenset({"candidate"})),
         # Already consented in the seed: an authorised caller gets 409, never 401/403/404.
-        Endpoint("POST", "/api/v1/candidate/consent", frozenset({"candidate"}),
-                 body=lambda: {"accepted": True, "notice_version": "2026-11-v1"},
-                 ok=frozenset({409})),
-        Endpoint("PUT", f"/api/v1/candidate/answers/{q1}/chunks/0", frozenset({"candidate"}),
-                 raw=CHUNK, headers={"Content-Type": "audio/wav", "X-Chunk-SHA256": CHUNK_SHA}),
-        Endpoint("POST", f"/api/v1/candidate/answers/{q1}/complete", frozenset({"candidate"}),
-                 body=lambda: {"chunk_count": 1, "sha256": CHUNK_SHA}),
+        Endpoint(
+            "POST",
+            "/api/v1/candidate/consent",
+            frozenset({"candidate"}),
+            body=lambda: {"accepted": True, "notice_version": "2026-11-v1"},
+            ok=frozenset({409}),
+        ),
+        Endpoint(
+            "PUT",
+            f"/api/v1/candidate/answers/{q1}/chunks/0",
+            frozenset({"candidate"}),
+            raw=CHUNK,
+            headers={"Content-Type": "audio/wav", "X-Chunk-SHA256": CHUNK_SHA},
+        ),
+        Endpoint(
+            "POST",
+            f"/api/v1/candidate/answers/{q1}/complete",
+            frozenset({"candidate"}),
+            body=lambda: {"chunk_count": 1, "sha256": CHUNK_SHA},
+        ),
         Endpoint("GET", f"/api/v1/candidate/answers/{q1}", frozenset({"candidate"})),
         # B's candidate has not answered everything: 409 is an authorised answer too.
-        Endpoint("POST", "/api/v1/candidate/finish", frozenset({"candidate"}),
-                 ok=frozenset({200, 409})),
+        Endpoint(
+            "POST", "/api/v1/candidate/finish", frozenset({"candidate"}), ok=frozenset({200, 409})
+        ),
         Endpoint("POST", "/api/v1/auth/logout", STAFF),  # last: it ends the callers' sessions
     ]
 
@@ -109,15 +168,21 @@ def _expected(endpoint: Endpoint, caller: str) -> str:
 
 def _call(client: TestClient, endpoint: Endpoint) -> tuple[int, str]:
     response = client.request(
-        endpoint.method, endpoint.path, json=endpoint.body() if endpoint.body else None,
-        content=endpoint.raw, headers=endpoint.headers,
+        endpoint.method,
+        endpoint.path,
+        json=endpoint.body() if endpoint.body else None,
+        content=endpoint.raw,
+        headers=endpoint.headers,
     )
     return response.status_code, response.text
 
 
 def _clients(world: World) -> dict[str, TestClient]:
-    clients = {"anonymous": world.client(), "candidate_a": world.candidate(world.a),
-               "candidate_b": world.candidate(world.b)}
+    clients = {
+        "anonymous": world.client(),
+        "candidate_a": world.candidate(world.a),
+        "candidate_b": world.candidate(world.b),
+    }
     for org in (world.a, world.b):
         for who in (ADMIN, RECRUITER, PSYCH):
             clients[f"{who}_{org.key}"] = world.staff(org, who)
@@ -126,8 +191,14 @@ def _clients(world: World) -> dict[str, TestClient]:
 
 def test_every_endpoint_answers_every_caller_exactly_as_it_should(world: World) -> None:
     a = world.a
-    secrets_of_a = {a.org_id, a.role_id, a.interview_id, a.answer_id, a.rubric_version_id,
-                    *a.question_ids}
+    secrets_of_a = {
+        a.org_id,
+        a.role_id,
+        a.interview_id,
+        a.answer_id,
+        a.rubric_version_id,
+        *a.question_ids,
+    }
     clients = _clients(world)
     wrong: list[str] = []
     for endpoint in _endpoints(a):
@@ -136,22 +207,31 @@ def test_every_endpoint_answers_every_caller_exactly_as_it_should(world: World) 
             expected = _expected(endpoint, caller)
             passed = status in endpoint.ok if expected == "ok" else str(status) == expected
             if not passed:
-                wrong.append(f"{endpoint.method} {endpoint.path} as {caller}: {status}, "
-                             f"expected {expected}: {body[:160]}")
+                wrong.append(
+                    f"{endpoint.method} {endpoint.path} as {caller}: {status}, "
+                    f"expected {expected}: {body[:160]}"
+                )
             if not caller.endswith("_a") and any(s in body for s in secrets_of_a):
                 wrong.append(f"{endpoint.method} {endpoint.path} as {caller} leaked A's data")
     assert not wrong, "\n".join(wrong)
 
 
 def test_the_matrix_covers_every_api_route(world: World) -> None:
-    routes = {(m, r.path) for r in world.app.routes if isinstance(r, APIRoute)  # type: ignore[attr-defined]
-              for m in r.methods if r.path.startswith("/api/v1") and r.path != "/api/v1/auth/login"}
+    routes = {
+        (m, r.path)
+        for r in world.app.routes
+        if isinstance(r, APIRoute)  # type: ignore[attr-defined]
+        for m in r.methods
+        if r.path.startswith("/api/v1") and r.path != "/api/v1/auth/login"
+    }
     covered = set()
     for endpoint in _endpoints(world.a):
         for method, template in routes:
             parts, concrete = template.split("/"), endpoint.path.split("/")
-            if method == endpoint.method and len(parts) == len(concrete) and all(
-                p == c or p.startswith("{") for p, c in zip(parts, concrete, strict=True)
+            if (
+                method == endpoint.method
+                and len(parts) == len(concrete)
+                and all(p == c or p.startswith("{") for p, c in zip(parts, concrete, strict=True))
             ):
                 covered.add((method, template))
     assert routes - covered == set()

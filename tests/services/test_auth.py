@@ -11,8 +11,9 @@ from tests.services.conftest import PASSWORD, World
 
 def test_login_sets_an_httponly_cookie_and_stores_only_hashes(world: World) -> None:
     client = world.client()
-    response = client.post("/api/v1/auth/login",
-                           json={"email": world.a.emails["recruiter"], "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/login", json={"email": world.a.emails["recruiter"], "password": PASSWORD}
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     cookie = response.headers["set-cookie"].lower()
@@ -37,8 +38,10 @@ def test_wrong_password_is_refused_without_saying_which_part(world: World) -> No
 def test_login_is_rate_limited_after_repeated_failures(world: World) -> None:
     client = world.client()
     email = world.a.emails["admin"]
-    codes = [client.post("/api/v1/auth/login", json={"email": email, "password": "nope"}).status_code
-             for _ in range(5)]
+    codes = [
+        client.post("/api/v1/auth/login", json={"email": email, "password": "nope"}).status_code
+        for _ in range(5)
+    ]
     assert codes == [401] * 5
     # Even the right password is refused while the limit holds: guessing cannot continue.
     response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
@@ -49,20 +52,27 @@ def test_login_is_rate_limited_after_repeated_failures(world: World) -> None:
 def test_cookie_session_needs_the_csrf_header_for_changes(world: World) -> None:
     client = world.staff(world.a, "recruiter")
     del client.headers["X-CSRF-Token"]
-    response = client.post(f"/api/v1/roles/{world.a.role_id}/invitations",
-                           json={"name": "X", "email": "x@example.com"})
+    response = client.post(
+        f"/api/v1/roles/{world.a.role_id}/invitations", json={"name": "X", "email": "x@example.com"}
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
 
 
 def test_bearer_token_clients_need_no_csrf_header(world: World) -> None:
-    token = world.client().post(
-        "/api/v1/auth/login", json={"email": world.a.emails["recruiter"], "password": PASSWORD}
-    ).json()["token"]
+    token = (
+        world.client()
+        .post(
+            "/api/v1/auth/login", json={"email": world.a.emails["recruiter"], "password": PASSWORD}
+        )
+        .json()["token"]
+    )
     client = world.client()
-    response = client.post(f"/api/v1/roles/{world.a.role_id}/invitations",
-                           json={"name": "X", "email": "x@example.com"},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        f"/api/v1/roles/{world.a.role_id}/invitations",
+        json={"name": "X", "email": "x@example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 201
 
 

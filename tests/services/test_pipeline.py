@@ -32,7 +32,6 @@ from services.core.interviews import invitations
 from services.core.interviews.orm import Answer, Transcript
 from services.core.settings import get_settings
 from tests.conftest import (
-    POSTGRES_URL,
     REDIS_URL,
     drop_postgres,
     fresh_postgres,
@@ -55,10 +54,18 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres+redis", marks=[pytest.mark.postgres,
-                                                                          pytest.mark.redis])])
-def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-          sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def stack(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+) -> Iterator[str]:
     """Parley's database and broker of one kind, with a real worker process consuming them."""
     pg_url = None
     if request.param == "embedded":
@@ -72,10 +79,27 @@ def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
     reset_caches()
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "services.worker.app:celery_app", "worker",
-         "-Q", "asr,scoring,default", "--concurrency", "1", "--pool", "solo", "-n",
-         f"test-{os.getpid()}@%h", "--loglevel", "INFO"],
-        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "services.worker.app:celery_app",
+            "worker",
+            "-Q",
+            "asr,scoring,default",
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),
     )
     yield request.param
     worker.send_signal(signal.SIGTERM)
@@ -92,18 +116,32 @@ def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
         drop_postgres(pg_url)
 
 
-def _upload(client: TestClient, token: str, question_id: str, data: bytes, content_type: str,
-            chunk_size: int = 64 * 1024) -> str:
+def _upload(
+    client: TestClient,
+    token: str,
+    question_id: str,
+    data: bytes,
+    content_type: str,
+    chunk_size: int = 64 * 1024,
+) -> str:
     headers = {"X-Invite-Token": token}
-    chunks = [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)] or [b""]
+    chunks = [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)] or [b""]
     for index, chunk in enumerate(chunks):
         response = client.put(
-            f"/api/v1/candidate/answers/{question_id}/chunks/{index}", content=chunk,
-            headers={**headers, "Content-Type": content_type,
-                     "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()})
+            f"/api/v1/candidate/answers/{question_id}/chunks/{index}",
+            content=chunk,
+            headers={
+                **headers,
+                "Content-Type": content_type,
+                "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest(),
+            },
+        )
         assert response.status_code == 200, response.text
-    response = client.post(f"/api/v1/candidate/answers/{question_id}/complete", headers=headers,
-                           json={"chunk_count": len(chunks), "sha256": hashlib.sha256(data).hexdigest()})
+    response = client.post(
+        f"/api/v1/candidate/answers/{question_id}/complete",
+        headers=headers,
+        json={"chunk_count": len(chunks), "sha256": hashlib.sha256(data).hexdigest()},
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["answer_id"])
 
@@ -122,13 +160,24 @@ def _wait_final(answer_id: str, timeout: float = 180) -> Answer:
 
 def _new_interview(org: Org) -> str:
     with unit_of_work(org_id=org.org_id) as session:
-        issued = invitations.invite_candidate(session, org_id=org.org_id, actor_id=None,
-                                              role_id=org.role_id, name="Second", email="s@x.com",
-                                              ttl_days=1)
+        issued = invitations.invite_candidate(
+            session,
+            org_id=org.org_id,
+            actor_id=None,
+            role_id=org.role_id,
+            name="Second",
+            email="s@x.com",
+            ttl_days=1,
+        )
         from services.core.interviews import candidate
 
-        candidate.record_consent(session, interview=issued.interview, accepted=True,
-                                 notice_version=candidate.NOTICE_VERSION, client="test")
+        candidate.record_consent(
+            session,
+            interview=issued.interview,
+            accepted=True,
+            notice_version=candidate.NOTICE_VERSION,
+            client="test",
+        )
         return issued.token
 
 
@@ -142,7 +191,9 @@ def _silence_wav(seconds: float) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason(stack: str) -> None:
+def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason(
+    stack: str,
+) -> None:
     org = seed_organisation("a")
     client = TestClient(create_app())
     speech = (SPEECH / "jfk.flac").read_bytes()
@@ -151,11 +202,13 @@ def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason
     answer = _wait_final(answer_id)
     assert answer.state.value == "transcribed", answer.failure_reason
     with unit_of_work() as session:
-        transcript = session.scalars(select(Transcript).where(Transcript.answer_id == answer_id)).one()
+        transcript = session.scalars(
+            select(Transcript).where(Transcript.answer_id == answer_id)
+        ).one()
     error = jiwer.wer(_normalise(_reference("jfk.flac")), _normalise(transcript.text))
     assert error <= 0.10, (error, transcript.text)
     starts = [w["start"] for w in transcript.words]
-    assert starts == sorted(starts) and 0 <= starts[0] and transcript.words[-1]["end"] <= 11.1
+    assert starts == sorted(starts) and starts[0] >= 0 and transcript.words[-1]["end"] <= 11.1
     assert "tiny.en" in transcript.asr_version and transcript.language == "en"
 
     # The same task delivered twice more: still exactly one transcript, unchanged.
@@ -168,14 +221,20 @@ def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason
     silent = _upload(client, token, org.question_ids[1], _silence_wav(4.0), "audio/wav")
     failed, quiet = _wait_final(truncated), _wait_final(silent)
 
-    assert failed.state.value == "failed" and failed.failure_code in {"corrupt", "too_short", "not_audio"}
+    assert failed.state.value == "failed" and failed.failure_code in {
+        "corrupt",
+        "too_short",
+        "not_audio",
+    }
     assert failed.failure_reason
     assert quiet.state.value == "no_speech"
     with unit_of_work() as session:
-        count = session.scalar(select(func.count()).select_from(Transcript)
-                               .where(Transcript.answer_id == answer_id))
+        count = session.scalar(
+            select(func.count()).select_from(Transcript).where(Transcript.answer_id == answer_id)
+        )
         again = session.scalars(select(Transcript).where(Transcript.answer_id == answer_id)).one()
-        no_text = session.scalar(select(func.count()).select_from(Transcript)
-                                 .where(Transcript.answer_id == silent))
+        no_text = session.scalar(
+            select(func.count()).select_from(Transcript).where(Transcript.answer_id == silent)
+        )
     assert count == 1 and again.text == transcript.text
     assert no_text == 0  # never a hallucinated "You You" on silence

@@ -21,14 +21,24 @@ def list_users(staff: AdminOnly, session: DbSession) -> list[User]:
 
 @router.post("/users", response_model=schemas.UserOut, status_code=201)
 def create_user(body: schemas.UserIn, staff: AdminOnly, session: DbSession) -> User:
-    return organisations.create_user(session, org_id=staff.org_id, email=str(body.email),
-                                     name=body.name, role=StaffRole(body.role),
-                                     password=body.password, actor=staff.actor)
+    return organisations.create_user(
+        session,
+        org_id=staff.org_id,
+        email=str(body.email),
+        name=body.name,
+        role=StaffRole(body.role),
+        password=body.password,
+        actor=staff.actor,
+    )
 
 
 @router.get("/audit", response_model=list[schemas.AuditOut])
-def list_audit(staff: AdminOnly, session: DbSession, after: int = Query(0, ge=0),
-               limit: int = Query(100, ge=1, le=1000)) -> list[AuditEvent]:
+def list_audit(
+    staff: AdminOnly,
+    session: DbSession,
+    after: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[AuditEvent]:
     return audit.list_events(session, after=after, limit=limit)
 
 

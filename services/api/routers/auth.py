@@ -16,16 +16,34 @@ def _me(staff_user: object, organisation: str, csrf: str) -> dict[str, object]:
 
 
 @router.post("/auth/login", response_model=schemas.LoginOut)
-def login(body: schemas.LoginIn, request: Request, response: Response, session: DbSession,
-          settings: SettingsDep) -> dict[str, object]:
-    signed_in = organisations.login(session, settings=settings, email=body.email,
-                                    password=body.password, client=client_of(request))
+def login(
+    body: schemas.LoginIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    settings: SettingsDep,
+) -> dict[str, object]:
+    signed_in = organisations.login(
+        session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        client=client_of(request),
+    )
     response.set_cookie(
-        SESSION_COOKIE, signed_in.token, httponly=True, samesite="strict",
-        secure=settings.cookie_secure, max_age=settings.session_ttl_hours * 3600, path="/",
+        SESSION_COOKIE,
+        signed_in.token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        max_age=settings.session_ttl_hours * 3600,
+        path="/",
     )
     organisation = organisations.get_organisation(session, org_id=signed_in.user.org_id)
-    return {**_me(signed_in.user, organisation.name, signed_in.csrf_token), "token": signed_in.token}
+    return {
+        **_me(signed_in.user, organisation.name, signed_in.csrf_token),
+        "token": signed_in.token,
+    }
 
 
 @router.post("/auth/logout", status_code=204)

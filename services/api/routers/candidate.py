@@ -31,57 +31,109 @@ def get_interview(interview: CandidateInterview, session: DbSession) -> dict[str
     organisation = organisations.get_organisation(session, org_id=interview.org_id)
     states = {a.question_id: a.state.value for a in interview.answers}
     questions = [
-        {"question_id": item.question_id, "position": item.position, "text": item.question.text,
-         "answer_state": states.get(item.question_id)}
+        {
+            "question_id": item.question_id,
+            "position": item.position,
+            "text": item.question.text,
+            "answer_state": states.get(item.question_id),
+        }
         for item in role.script
     ]
     pending = [q["position"] for q in questions if q["answer_state"] in (None, "receiving")]
-    return {"organisation": organisation.name, "role_title": role.title,
-            "state": interview.state.value, "notice_version": candidate.NOTICE_VERSION,
-            "think_seconds": role.think_seconds, "answer_seconds": role.answer_seconds,
-            "retakes": role.retakes, "questions": questions,
-            "next_question": pending[0] if pending else None}
+    return {
+        "organisation": organisation.name,
+        "role_title": role.title,
+        "state": interview.state.value,
+        "notice_version": candidate.NOTICE_VERSION,
+        "think_seconds": role.think_seconds,
+        "answer_seconds": role.answer_seconds,
+        "retakes": role.retakes,
+        "questions": questions,
+        "next_question": pending[0] if pending else None,
+    }
 
 
 @router.post("/consent", status_code=201)
-def consent(body: schemas.ConsentIn, interview: CandidateInterview, session: DbSession,
-            request: Request) -> dict[str, str]:
-    record = candidate.record_consent(session, interview=interview, accepted=body.accepted,
-                                      notice_version=body.notice_version,
-                                      client=request.headers.get("user-agent", client_of(request)))
+def consent(
+    body: schemas.ConsentIn, interview: CandidateInterview, session: DbSession, request: Request
+) -> dict[str, str]:
+    record = candidate.record_consent(
+        session,
+        interview=interview,
+        accepted=body.accepted,
+        notice_version=body.notice_version,
+        client=request.headers.get("user-agent", client_of(request)),
+    )
     return {"state": interview.state.value, "consent_id": record.id}
 
 
-@router.put("/answers/{question_id}/chunks/{index}", response_model=schemas.ChunkOut,
-            openapi_extra={"requestBody": {"required": True, "content": {
-                "audio/webm": {"schema": {"type": "string", "format": "binary"}}}}})
+@router.put(
+    "/answers/{question_id}/chunks/{index}",
+    response_model=schemas.ChunkOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"audio/webm": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def put_chunk(
-    request: Request, question_id: str, index: Annotated[int, Path(ge=0, lt=100_000)],
-    interview: CandidateInterview, session: DbSession, settings: SettingsDep, storage: StorageDep,
+    request: Request,
+    question_id: str,
+    index: Annotated[int, Path(ge=0, lt=100_000)],
+    interview: CandidateInterview,
+    session: DbSession,
+    settings: SettingsDep,
+    storage: StorageDep,
     x_chunk_sha256: Annotated[str, Header(pattern="^[0-9a-fA-F]{64}$")],
     content_type: Annotated[str, Header()] = "",
 ) -> dict[str, object]:
     data = await read_body(request, limit=settings.max_chunk_bytes)
     receipt = await run_in_threadpool(
-        candidate.receive_chunk, session, settings=settings, storage=storage, interview=interview, question_id=question_id,
-        index=index, data=data, sha256=x_chunk_sha256, content_type=content_type,
+        candidate.receive_chunk,
+        session,
+        settings=settings,
+        storage=storage,
+        interview=interview,
+        question_id=question_id,
+        index=index,
+        data=data,
+        sha256=x_chunk_sha256,
+        content_type=content_type,
     )
-    return {"answer_id": receipt.answer.id, "index": receipt.index,
-            "duplicate": receipt.duplicate, "received_bytes": receipt.answer.size_bytes}
+    return {
+        "answer_id": receipt.answer.id,
+        "index": receipt.index,
+        "duplicate": receipt.duplicate,
+        "received_bytes": receipt.answer.size_bytes,
+    }
 
 
 @router.post("/answers/{question_id}/complete", response_model=schemas.CandidateAnswerOut)
-def complete(question_id: str, body: schemas.CompleteIn, interview: CandidateInterview,
-             session: DbSession, storage: StorageDep, publisher: PublisherDep) -> dict[str, object]:
-    answer = candidate.complete_answer(session, storage=storage, publisher=publisher,
-                                       interview=interview, question_id=question_id,
-                                       chunk_count=body.chunk_count, sha256=body.sha256)
+def complete(
+    question_id: str,
+    body: schemas.CompleteIn,
+    interview: CandidateInterview,
+    session: DbSession,
+    storage: StorageDep,
+    publisher: PublisherDep,
+) -> dict[str, object]:
+    answer = candidate.complete_answer(
+        session,
+        storage=storage,
+        publisher=publisher,
+        interview=interview,
+        question_id=question_id,
+        chunk_count=body.chunk_count,
+        sha256=body.sha256,
+    )
     return _answer_out(answer)
 
 
 @router.get("/answers/{question_id}", response_model=schemas.CandidateAnswerOut)
-def answer_state(question_id: str, interview: CandidateInterview,
-                 session: DbSession) -> dict[str, object]:
+def answer_state(
+    question_id: str, interview: CandidateInterview, session: DbSession
+) -> dict[str, object]:
     """Where an answer stands; the page polls it to learn of a silent recording within seconds."""
     candidate.check_question(session, interview=interview, question_id=question_id)
     answer = next((a for a in interview.answers if a.question_id == question_id), None)
@@ -97,6 +149,10 @@ def finish(interview: CandidateInterview, session: DbSession) -> dict[str, objec
 
 
 def _answer_out(answer: Answer) -> dict[str, object]:
-    return {"answer_id": answer.id, "state": answer.state.value,
-            "failure_code": answer.failure_code, "failure_reason": answer.failure_reason,
-            "received_chunks": [c.index for c in answer.chunks]}
+    return {
+        "answer_id": answer.id,
+        "state": answer.state.value,
+        "failure_code": answer.failure_code,
+        "failure_reason": answer.failure_reason,
+        "received_chunks": [c.index for c in answer.chunks],
+    }

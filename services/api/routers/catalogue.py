@@ -20,7 +20,9 @@ def list_rubric_versions(staff: AnyStaff, session: DbSession) -> list[RubricVers
 
 
 @router.get("/rubrics/{rubric_version_id}", response_model=schemas.RubricVersionOut)
-def get_rubric_version(rubric_version_id: str, staff: AnyStaff, session: DbSession) -> RubricVersion:
+def get_rubric_version(
+    rubric_version_id: str, staff: AnyStaff, session: DbSession
+) -> RubricVersion:
     return rubrics.get_version(session, rubric_version_id=rubric_version_id)
 
 

@@ -22,23 +22,37 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
     answers = []
     for answer in interview.answers:
         question = questions[answer.question_id]
-        answers.append({
-            **schemas.AnswerSummary.model_validate(answer).model_dump(),
-            "question_text": question.text, "competency_key": question.competency_key,
-            "duration_seconds": answer.duration_seconds, "speech_seconds": answer.speech_seconds,
-            "media_url": f"/api/v1/answers/{answer.id}/media" if answer.media_key else None,
-            "transcript": transcripts.get(answer.id),
-        })
-    return {"interview_id": interview.id, "role_id": interview.role_id,
-            "candidate_name": interview.candidate.name, "candidate_email": interview.candidate.email,
-            "is_synthetic": interview.candidate.is_synthetic, "state": interview.state.value,
-            "status": interview.status, "answers": answers}
+        answers.append(
+            {
+                **schemas.AnswerSummary.model_validate(answer).model_dump(),
+                "question_text": question.text,
+                "competency_key": question.competency_key,
+                "duration_seconds": answer.duration_seconds,
+                "speech_seconds": answer.speech_seconds,
+                "media_url": f"/api/v1/answers/{answer.id}/media" if answer.media_key else None,
+                "transcript": transcripts.get(answer.id),
+            }
+        )
+    return {
+        "interview_id": interview.id,
+        "role_id": interview.role_id,
+        "candidate_name": interview.candidate.name,
+        "candidate_email": interview.candidate.email,
+        "is_synthetic": interview.candidate.is_synthetic,
+        "state": interview.state.value,
+        "status": interview.status,
+        "answers": answers,
+    }
 
 
-@router.get("/answers/{answer_id}/media", response_class=Response,
-            responses={200: {"content": {"audio/ogg": {}, "video/webm": {}}}})
-def answer_media(answer_id: str, staff: Recruiting, session: DbSession,
-                 storage: StorageDep) -> Response:
+@router.get(
+    "/answers/{answer_id}/media",
+    response_class=Response,
+    responses={200: {"content": {"audio/ogg": {}, "video/webm": {}}}},
+)
+def answer_media(
+    answer_id: str, staff: Recruiting, session: DbSession, storage: StorageDep
+) -> Response:
     answer = review.open_answer_media(session, actor=staff.actor, answer_id=answer_id)
     assert answer.media_key is not None
     content_type = media.playback_type(answer.media_key)
@@ -47,9 +61,17 @@ def answer_media(answer_id: str, staff: Recruiting, session: DbSession,
     return Response(storage.get(answer.media_key), media_type=content_type)
 
 
-@router.post("/interviews/{interview_id}/decisions", response_model=schemas.DecisionOut,
-             status_code=201)
-def decide(interview_id: str, body: schemas.DecisionIn, staff: Recruiting,
-           session: DbSession) -> Decision:
-    return review.decide(session, actor_id=staff.user.id, interview_id=interview_id,
-                         status=body.status, reason=body.reason, viewed=body.viewed)
+@router.post(
+    "/interviews/{interview_id}/decisions", response_model=schemas.DecisionOut, status_code=201
+)
+def decide(
+    interview_id: str, body: schemas.DecisionIn, staff: Recruiting, session: DbSession
+) -> Decision:
+    return review.decide(
+        session,
+        actor_id=staff.user.id,
+        interview_id=interview_id,
+        status=body.status,
+        reason=body.reason,
+        viewed=body.viewed,
+    )

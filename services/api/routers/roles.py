@@ -25,10 +25,17 @@ def list_roles(staff: AnyStaff, session: DbSession) -> list[JobRole]:
 @router.post("/roles", response_model=schemas.RoleOut, status_code=201)
 def create_role(body: schemas.RoleIn, staff: Recruiting, session: DbSession) -> JobRole:
     return roles.create_role(
-        session, org_id=staff.org_id, actor=staff.actor, title=body.title,
-        description=body.description, rubric_version_id=body.rubric_version_id,
-        question_ids=body.question_ids, thresholds=_thresholds(body.thresholds),
-        think_seconds=body.think_seconds, answer_seconds=body.answer_seconds, retakes=body.retakes,
+        session,
+        org_id=staff.org_id,
+        actor=staff.actor,
+        title=body.title,
+        description=body.description,
+        rubric_version_id=body.rubric_version_id,
+        question_ids=body.question_ids,
+        thresholds=_thresholds(body.thresholds),
+        think_seconds=body.think_seconds,
+        answer_seconds=body.answer_seconds,
+        retakes=body.retakes,
     )
 
 
@@ -38,29 +45,50 @@ def get_role(role_id: str, staff: AnyStaff, session: DbSession) -> JobRole:
 
 
 @router.put("/roles/{role_id}/thresholds", response_model=schemas.RoleOut)
-def set_thresholds(role_id: str, body: schemas.ThresholdsIn, staff: Recruiting,
-                   session: DbSession) -> JobRole:
-    return roles.set_thresholds(session, actor=staff.actor, role_id=role_id,
-                                thresholds=_thresholds(body.thresholds))
+def set_thresholds(
+    role_id: str, body: schemas.ThresholdsIn, staff: Recruiting, session: DbSession
+) -> JobRole:
+    return roles.set_thresholds(
+        session, actor=staff.actor, role_id=role_id, thresholds=_thresholds(body.thresholds)
+    )
 
 
 @router.post("/roles/{role_id}/invitations", response_model=schemas.InvitationOut, status_code=201)
-def invite(role_id: str, body: schemas.InvitationIn, staff: Recruiting, session: DbSession,
-           settings: SettingsDep) -> dict[str, object]:
+def invite(
+    role_id: str,
+    body: schemas.InvitationIn,
+    staff: Recruiting,
+    session: DbSession,
+    settings: SettingsDep,
+) -> dict[str, object]:
     issued = invitations.invite_candidate(
-        session, org_id=staff.org_id, actor_id=staff.user.id, role_id=role_id, name=body.name,
-        email=str(body.email), ttl_days=settings.invite_ttl_days,
+        session,
+        org_id=staff.org_id,
+        actor_id=staff.user.id,
+        role_id=role_id,
+        name=body.name,
+        email=str(body.email),
+        ttl_days=settings.invite_ttl_days,
     )
     # The token travels in the URL fragment, which browsers never send to the server or its logs.
-    return {"interview_id": issued.interview.id, "expires_at": issued.expires_at,
-            "invite_url": f"{settings.public_url}/interview/#{issued.token}"}
+    return {
+        "interview_id": issued.interview.id,
+        "expires_at": issued.expires_at,
+        "invite_url": f"{settings.public_url}/interview/#{issued.token}",
+    }
 
 
 @router.get("/roles/{role_id}/candidates", response_model=list[schemas.CandidateRow])
 def list_candidates(role_id: str, staff: Recruiting, session: DbSession) -> list[dict[str, object]]:
     return [
-        {"interview_id": i.id, "candidate_name": i.candidate.name,
-         "candidate_email": i.candidate.email, "is_synthetic": i.candidate.is_synthetic,
-         "state": i.state.value, "status": i.status, "answers": i.answers}
+        {
+            "interview_id": i.id,
+            "candidate_name": i.candidate.name,
+            "candidate_email": i.candidate.email,
+            "is_synthetic": i.candidate.is_synthetic,
+            "state": i.state.value,
+            "status": i.status,
+            "answers": i.answers,
+        }
         for i in review.list_interviews(session, role_id=role_id)
     ]

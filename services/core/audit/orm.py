@@ -13,7 +13,9 @@ class AuditEvent(OrgScoped, Base):
     __table_args__ = (UniqueConstraint("org_id", "seq"),)
 
     seq: Mapped[int]
-    actor: Mapped[str] = mapped_column(String(100))  # "user:<id>", "candidate:<interview id>", "system"
+    actor: Mapped[str] = mapped_column(
+        String(100)
+    )  # "user:<id>", "candidate:<interview id>", "system"
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(100))
     data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

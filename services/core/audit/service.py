@@ -15,17 +15,35 @@ from services.core.db import utcnow
 GENESIS = "0" * 64
 
 
-def _digest(*, prev_hash: str, seq: int, org_id: str, created_at: str, actor: str, action: str,
-            subject: str, data: dict[str, object]) -> str:
+def _digest(
+    *,
+    prev_hash: str,
+    seq: int,
+    org_id: str,
+    created_at: str,
+    actor: str,
+    action: str,
+    subject: str,
+    data: dict[str, object],
+) -> str:
     body = json.dumps(
         [prev_hash, seq, org_id, created_at, actor, action, subject, data],
-        sort_keys=True, separators=(",", ":"), default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def record(session: Session, *, org_id: str, actor: str, action: str, subject: str,
-           data: dict[str, object] | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    org_id: str,
+    actor: str,
+    action: str,
+    subject: str,
+    data: dict[str, object] | None = None,
+) -> AuditEvent:
     """Append one event to the organisation's chain inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appends per organisation so two writers never take the same sequence number.
@@ -40,10 +58,24 @@ def record(session: Session, *, org_id: str, actor: str, action: str, subject: s
     created_at = utcnow().replace(microsecond=0)
     payload = dict(data or {})
     event = AuditEvent(
-        org_id=org_id, seq=seq, actor=actor, action=action, subject=subject, data=payload,
-        prev_hash=prev_hash, created_at=created_at,
-        hash=_digest(prev_hash=prev_hash, seq=seq, org_id=org_id, created_at=created_at.isoformat(),
-                     actor=actor, action=action, subject=subject, data=payload),
+        org_id=org_id,
+        seq=seq,
+        actor=actor,
+        action=action,
+        subject=subject,
+        data=payload,
+        prev_hash=prev_hash,
+        created_at=created_at,
+        hash=_digest(
+            prev_hash=prev_hash,
+            seq=seq,
+            org_id=org_id,
+            created_at=created_at.isoformat(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            data=payload,
+        ),
     )
     session.add(event)
     session.flush()
@@ -65,13 +97,21 @@ def verify(session: Session, *, org_id: str) -> list[ChainProblem]:
     )
     for event in events:
         if event.seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"entries {expected_seq}..{event.seq - 1} missing"))
+            problems.append(
+                ChainProblem(expected_seq, f"entries {expected_seq}..{event.seq - 1} missing")
+            )
         if event.prev_hash != prev_hash:
             problems.append(ChainProblem(event.seq, "does not follow the previous entry"))
-        digest = _digest(prev_hash=event.prev_hash, seq=event.seq, org_id=event.org_id,
-                         created_at=event.created_at.replace(microsecond=0).isoformat(),
-                         actor=event.actor, action=event.action, subject=event.subject,
-                         data=event.data)
+        digest = _digest(
+            prev_hash=event.prev_hash,
+            seq=event.seq,
+            org_id=event.org_id,
+            created_at=event.created_at.replace(microsecond=0).isoformat(),
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            data=event.data,
+        )
         if digest != event.hash:
             problems.append(ChainProblem(event.seq, "content was edited"))
         prev_hash, expected_seq = event.hash, event.seq + 1
@@ -80,6 +120,8 @@ def verify(session: Session, *, org_id: str) -> list[ChainProblem]:
 
 def list_events(session: Session, *, after: int, limit: int) -> list[AuditEvent]:
     """The caller's organisation's entries after sequence number `after`, oldest first."""
-    return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
+        )
+    )

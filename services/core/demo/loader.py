@@ -48,58 +48,113 @@ def load_demo(*, publisher: JobPublisher, password: str) -> str:
             _interview(person, doc=doc, org_id=org_id, role_id=role_id, publisher=publisher)
     lines = [f"Demo organisation '{doc['organisation']['name']}'. Sign in at /staff/ with:"]
     lines += [f"  {who:<13} {staff_email(slug, who)}  password: {password}" for who, _, _ in STAFF]
-    lines.append("Demo candidates' answers are synthesised speech (see services/core/demo/data/README.md).")
+    lines.append(
+        "Demo candidates' answers are synthesised speech (see services/core/demo/data/README.md)."
+    )
     return "\n".join(lines)
 
 
 def _create_organisation(doc: dict[str, Any], password: str) -> tuple[str, str]:
     with unit_of_work() as session:
-        org = organisations.create_organisation(session, name=doc["organisation"]["name"],
-                                                slug=doc["organisation"]["slug"])
+        org = organisations.create_organisation(
+            session, name=doc["organisation"]["name"], slug=doc["organisation"]["slug"]
+        )
         for who, staff_role, name in STAFF:
-            organisations.create_user(session, org_id=org.id, email=staff_email(org.slug, who),
-                                      name=name, role=staff_role, password=password)
+            organisations.create_user(
+                session,
+                org_id=org.id,
+                email=staff_email(org.slug, who),
+                name=name,
+                role=staff_role,
+                password=password,
+            )
         version = rubrics.import_rubric(session, org_id=org.id, document=doc["rubric"])
-        questions = [roles.add_question(session, org_id=org.id, key=q["key"],
-                                        competency_key=q["competency"], text=q["text"])
-                     for q in doc["questions"]]
+        questions = [
+            roles.add_question(
+                session, org_id=org.id, key=q["key"], competency_key=q["competency"], text=q["text"]
+            )
+            for q in doc["questions"]
+        ]
         spec = doc["role"]
         role = roles.create_role(
-            session, org_id=org.id, actor="system", title=spec["title"],
-            description=spec["description"], rubric_version_id=version.id,
-            question_ids=[q.id for q in questions], retakes=spec["retakes"],
+            session,
+            org_id=org.id,
+            actor="system",
+            title=spec["title"],
+            description=spec["description"],
+            rubric_version_id=version.id,
+            question_ids=[q.id for q in questions],
+            retakes=spec["retakes"],
             think_seconds=doc["questions"][0]["think_seconds"],
             answer_seconds=doc["questions"][0]["answer_seconds"],
-            thresholds=[roles.Threshold(key, t["required"], t["exceeds"])
-                        for key, t in spec["thresholds"].items()],
+            thresholds=[
+                roles.Threshold(key, t["required"], t["exceeds"])
+                for key, t in spec["thresholds"].items()
+            ],
         )
         return role.id, org.id
 
 
-def _interview(person: dict[str, Any], *, doc: dict[str, Any], org_id: str, role_id: str,
-               publisher: JobPublisher) -> None:
+def _interview(
+    person: dict[str, Any],
+    *,
+    doc: dict[str, Any],
+    org_id: str,
+    role_id: str,
+    publisher: JobPublisher,
+) -> None:
     """Invite, consent and upload every answer, exactly as a candidate's browser would."""
     settings = get_settings()
     with unit_of_work(org_id=org_id) as session:
         issued = invitations.invite_candidate(
-            session, org_id=org_id, actor_id=None, role_id=role_id, name=person["name"],
-            email=person["email"], ttl_days=settings.invite_ttl_days, is_synthetic=True,
+            session,
+            org_id=org_id,
+            actor_id=None,
+            role_id=role_id,
+            name=person["name"],
+            email=person["email"],
+            ttl_days=settings.invite_ttl_days,
+            is_synthetic=True,
         )
-        candidate.record_consent(session, interview=issued.interview, accepted=True,
-                                 notice_version=candidate.NOTICE_VERSION, client="demo loader")
+        candidate.record_consent(
+            session,
+            interview=issued.interview,
+            accepted=True,
+            notice_version=candidate.NOTICE_VERSION,
+            client="demo loader",
+        )
     keys = {q["key"]: q for q in doc["questions"]}
     for key in keys:
         audio = (DATA / "audio" / person["key"] / f"{key}.ogg").read_bytes()
         with unit_of_work(org_id=org_id) as session:
             interview = invitations.open_interview(session, token=issued.token)
-            question_id = next(i.question_id for i in candidate.script_of(session, interview=interview)
-                               if i.question.key == key)
+            question_id = next(
+                i.question_id
+                for i in candidate.script_of(session, interview=interview)
+                if i.question.key == key
+            )
             digest = hashlib.sha256(audio).hexdigest()
-            candidate.receive_chunk(session, settings=settings, storage=get_storage(),
-                                    interview=interview, question_id=question_id, index=0,
-                                    data=audio, sha256=digest, content_type="audio/ogg")
-            candidate.complete_answer(session, storage=get_storage(), publisher=publisher,
-                                      interview=interview, question_id=question_id,
-                                      chunk_count=1, sha256=digest)
+            candidate.receive_chunk(
+                session,
+                settings=settings,
+                storage=get_storage(),
+                interview=interview,
+                question_id=question_id,
+                index=0,
+                data=audio,
+                sha256=digest,
+                content_type="audio/ogg",
+            )
+            candidate.complete_answer(
+                session,
+                storage=get_storage(),
+                publisher=publisher,
+                interview=interview,
+                question_id=question_id,
+                chunk_count=1,
+                sha256=digest,
+            )
     with unit_of_work(org_id=org_id) as session:
-        candidate.finish_interview(session, interview=invitations.open_interview(session, token=issued.token))
+        candidate.finish_interview(
+            session, interview=invitations.open_interview(session, token=issued.token)
+        )

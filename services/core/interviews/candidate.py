@@ -39,21 +39,35 @@ def _actor(interview: Interview) -> str:
     return f"candidate:{interview.id}"
 
 
-def record_consent(session: Session, *, interview: Interview, accepted: bool, notice_version: str,
-                   client: str) -> Consent:
+def record_consent(
+    session: Session, *, interview: Interview, accepted: bool, notice_version: str, client: str
+) -> Consent:
     """Store the candidate's explicit choice; declining leads to a human-only review."""
     if notice_version != NOTICE_VERSION:
-        raise Conflict("The notice has changed since this page was opened. Reload and read it again.",
-                       code="stale_notice", current_version=NOTICE_VERSION)
+        raise Conflict(
+            "The notice has changed since this page was opened. Reload and read it again.",
+            code="stale_notice",
+            current_version=NOTICE_VERSION,
+        )
     target = InterviewState.CONSENTED if accepted else InterviewState.HUMAN_REVIEW
     check_interview_transition(interview.state, target)
-    consent = Consent(org_id=interview.org_id, interview_id=interview.id,
-                      notice_version=notice_version, accepted=accepted, client=client[:300])
+    consent = Consent(
+        org_id=interview.org_id,
+        interview_id=interview.id,
+        notice_version=notice_version,
+        accepted=accepted,
+        client=client[:300],
+    )
     interview.state = target
     session.add(consent)
-    audit.record(session, org_id=interview.org_id, actor=_actor(interview),
-                 action="consent.given" if accepted else "consent.declined",
-                 subject=f"interview:{interview.id}", data={"notice_version": notice_version})
+    audit.record(
+        session,
+        org_id=interview.org_id,
+        actor=_actor(interview),
+        action="consent.given" if accepted else "consent.declined",
+        subject=f"interview:{interview.id}",
+        data={"notice_version": notice_version},
+    )
     return consent
 
 
@@ -68,18 +82,26 @@ def check_question(session: Session, *, interview: Interview, question_id: str) 
         raise NotFound("This question is not part of your interview.")
 
 
-def _answer_for(session: Session, *, interview: Interview, question_id: str,
-                content_type: str) -> Answer:
+def _answer_for(
+    session: Session, *, interview: Interview, question_id: str, content_type: str
+) -> Answer:
     if interview.state not in _ANSWERING:
-        raise Conflict(f"This interview is {interview.state.value}; answers cannot be uploaded.",
-                       code="interview_not_open")
+        raise Conflict(
+            f"This interview is {interview.state.value}; answers cannot be uploaded.",
+            code="interview_not_open",
+        )
     check_question(session, interview=interview, question_id=question_id)
     answer = session.scalar(
         select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
     )
     if answer is None:
-        answer = Answer(org_id=interview.org_id, interview_id=interview.id, question_id=question_id,
-                        content_type=content_type, state_changed_at=utcnow())
+        answer = Answer(
+            org_id=interview.org_id,
+            interview_id=interview.id,
+            question_id=question_id,
+            content_type=content_type,
+            state_changed_at=utcnow(),
+        )
         session.add(answer)
         session.flush()
     if answer.state != AnswerState.RECEIVING:
@@ -89,9 +111,18 @@ def _answer_for(session: Session, *, interview: Interview, question_id: str,
     return answer
 
 
-def receive_chunk(session: Session, *, settings: Settings, storage: MediaStorage,
-                  interview: Interview, question_id: str, index: int, data: bytes,
-                  sha256: str, content_type: str) -> ChunkReceipt:
+def receive_chunk(
+    session: Session,
+    *,
+    settings: Settings,
+    storage: MediaStorage,
+    interview: Interview,
+    question_id: str,
+    index: int,
+    data: bytes,
+    sha256: str,
+    content_type: str,
+) -> ChunkReceipt:
     """Store one chunk of an answer; sending the same chunk again is harmless."""
     media.check_content_type(content_type)
     if not 0 <= index < 100_000:
@@ -99,28 +130,41 @@ def receive_chunk(session: Session, *, settings: Settings, storage: MediaStorage
     if len(data) > settings.max_chunk_bytes:
         raise TooLarge(f"A chunk may hold at most {settings.max_chunk_bytes} bytes.")
     if hashlib.sha256(data).hexdigest() != sha256.lower():
-        raise Invalid("The chunk arrived damaged (its checksum does not match). Send it again.",
-                      code="checksum_mismatch")
-    answer = _answer_for(session, interview=interview, question_id=question_id,
-                         content_type=content_type)
+        raise Invalid(
+            "The chunk arrived damaged (its checksum does not match). Send it again.",
+            code="checksum_mismatch",
+        )
+    answer = _answer_for(
+        session, interview=interview, question_id=question_id, content_type=content_type
+    )
     existing = next((c for c in answer.chunks if c.index == index), None)
     if existing is not None:
         if existing.sha256 != sha256.lower():
-            raise Conflict("A different chunk with this index was already received.",
-                           code="chunk_conflict")
+            raise Conflict(
+                "A different chunk with this index was already received.", code="chunk_conflict"
+            )
         return ChunkReceipt(answer=answer, index=index, duplicate=True)
     if answer.size_bytes + len(data) > settings.max_upload_bytes:
         raise TooLarge(f"An answer may be at most {settings.max_upload_bytes} bytes.")
     storage.put(media.chunk_key(answer.id, index), data)
-    answer.chunks.append(AnswerChunk(org_id=answer.org_id, index=index, size_bytes=len(data),
-                                     sha256=sha256.lower()))
+    answer.chunks.append(
+        AnswerChunk(org_id=answer.org_id, index=index, size_bytes=len(data), sha256=sha256.lower())
+    )
     answer.size_bytes += len(data)
     answer.content_type = content_type
     return ChunkReceipt(answer=answer, index=index, duplicate=False)
 
 
-def complete_answer(session: Session, *, storage: MediaStorage, publisher: jobs.JobPublisher,
-                    interview: Interview, question_id: str, chunk_count: int, sha256: str) -> Answer:
+def complete_answer(
+    session: Session,
+    *,
+    storage: MediaStorage,
+    publisher: jobs.JobPublisher,
+    interview: Interview,
+    question_id: str,
+    chunk_count: int,
+    sha256: str,
+) -> Answer:
     """Assemble the chunks, check the whole file, and queue its transcription after commit."""
     answer = session.scalar(
         select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
@@ -132,12 +176,16 @@ def complete_answer(session: Session, *, storage: MediaStorage, publisher: jobs.
     indexes = [c.index for c in answer.chunks]
     if indexes != list(range(chunk_count)):
         missing = sorted(set(range(chunk_count)) - set(indexes))
-        raise Conflict("Some chunks have not arrived yet.", code="chunks_missing", missing=missing[:50])
+        raise Conflict(
+            "Some chunks have not arrived yet.", code="chunks_missing", missing=missing[:50]
+        )
     chunk_keys = [media.chunk_key(answer.id, i) for i in indexes]
     digest = media.sha256_of(storage, chunk_keys)
     if digest != sha256.lower():
-        raise Invalid("The assembled answer does not match its checksum. Upload it again.",
-                      code="checksum_mismatch")
+        raise Invalid(
+            "The assembled answer does not match its checksum. Upload it again.",
+            code="checksum_mismatch",
+        )
     head = storage.get(chunk_keys[0])[:64] if chunk_keys else b""
     try:
         extension = media.sniff(head, total_size=answer.size_bytes)
@@ -149,8 +197,14 @@ def complete_answer(session: Session, *, storage: MediaStorage, publisher: jobs.
     storage.put_parts(answer.media_key, chunk_keys)
     answer.sha256 = digest
     _set_state(answer, AnswerState.UPLOADED)
-    audit.record(session, org_id=answer.org_id, actor=_actor(interview), action="answer.uploaded",
-                 subject=f"answer:{answer.id}", data={"sha256": digest, "bytes": answer.size_bytes})
+    audit.record(
+        session,
+        org_id=answer.org_id,
+        actor=_actor(interview),
+        action="answer.uploaded",
+        subject=f"answer:{answer.id}",
+        data={"sha256": digest, "bytes": answer.size_bytes},
+    )
     after_commit(session, lambda: [storage.delete(key) for key in chunk_keys])
     jobs.publish_after_commit(session, publisher, jobs.TRANSCRIBE_ANSWER, answer.id)
     return answer
@@ -176,14 +230,25 @@ def finish_interview(session: Session, *, interview: Interview) -> Interview:
     if interview.state == InterviewState.COMPLETED:
         return interview
     answered = {a.question_id for a in interview.answers if a.state != AnswerState.RECEIVING}
-    missing = [i.position + 1 for i in script_of(session, interview=interview)
-               if i.question_id not in answered]
+    missing = [
+        i.position + 1
+        for i in script_of(session, interview=interview)
+        if i.question_id not in answered
+    ]
     if missing:
-        raise Conflict("Some questions have not been answered yet.", code="questions_unanswered",
-                       questions=missing)
+        raise Conflict(
+            "Some questions have not been answered yet.",
+            code="questions_unanswered",
+            questions=missing,
+        )
     check_interview_transition(interview.state, InterviewState.COMPLETED)
     interview.state = InterviewState.COMPLETED
     interview.completed_at = utcnow()
-    audit.record(session, org_id=interview.org_id, actor=_actor(interview),
-                 action="interview.completed", subject=f"interview:{interview.id}")
+    audit.record(
+        session,
+        org_id=interview.org_id,
+        actor=_actor(interview),
+        action="interview.completed",
+        subject=f"interview:{interview.id}",
+    )
     return interview

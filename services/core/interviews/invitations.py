@@ -24,25 +24,45 @@ class IssuedInvitation:
     expires_at: dt.datetime
 
 
-def invite_candidate(session: Session, *, org_id: str, actor_id: str | None, role_id: str, name: str,
-                     email: str, ttl_days: int, is_synthetic: bool = False) -> IssuedInvitation:
+def invite_candidate(
+    session: Session,
+    *,
+    org_id: str,
+    actor_id: str | None,
+    role_id: str,
+    name: str,
+    email: str,
+    ttl_days: int,
+    is_synthetic: bool = False,
+) -> IssuedInvitation:
     """Create a candidate's interview for a role and the link that opens it."""
     role = roles.get_role(session, role_id=role_id)
     token = security.new_token()
     expires_at = utcnow() + dt.timedelta(days=ttl_days)
-    candidate = Candidate(org_id=org_id, name=name.strip(), email=email.strip().lower(),
-                          is_synthetic=is_synthetic)
-    invitation = Invitation(org_id=org_id, token_hash=security.token_hash(token),
-                            expires_at=expires_at, created_by_id=actor_id)
+    candidate = Candidate(
+        org_id=org_id, name=name.strip(), email=email.strip().lower(), is_synthetic=is_synthetic
+    )
+    invitation = Invitation(
+        org_id=org_id,
+        token_hash=security.token_hash(token),
+        expires_at=expires_at,
+        created_by_id=actor_id,
+    )
     session.add_all([candidate, invitation])
     session.flush()
-    interview = Interview(org_id=org_id, candidate_id=candidate.id, role_id=role.id,
-                          invitation_id=invitation.id)
+    interview = Interview(
+        org_id=org_id, candidate_id=candidate.id, role_id=role.id, invitation_id=invitation.id
+    )
     session.add(interview)
     session.flush()
-    audit.record(session, org_id=org_id, actor=f"user:{actor_id}" if actor_id else "system",
-                 action="invitation.create", subject=f"interview:{interview.id}",
-                 data={"role_id": role.id, "expires_at": expires_at.isoformat()})
+    audit.record(
+        session,
+        org_id=org_id,
+        actor=f"user:{actor_id}" if actor_id else "system",
+        action="invitation.create",
+        subject=f"interview:{interview.id}",
+        data={"role_id": role.id, "expires_at": expires_at.isoformat()},
+    )
     return IssuedInvitation(interview=interview, token=token, expires_at=expires_at)
 
 
@@ -58,8 +78,12 @@ def open_interview(session: Session, *, token: str) -> Interview:
         select(Interview).where(Interview.invitation_id == invitation.id)
     ).one()
     if invitation.expires_at <= utcnow() and interview.state in (
-        InterviewState.INVITED, InterviewState.CONSENTED, InterviewState.IN_PROGRESS
+        InterviewState.INVITED,
+        InterviewState.CONSENTED,
+        InterviewState.IN_PROGRESS,
     ):
-        raise Gone("This interview link has expired. Ask the recruiter for a new one.",
-                   code="invite_expired")
+        raise Gone(
+            "This interview link has expired. Ask the recruiter for a new one.",
+            code="invite_expired",
+        )
     return interview

@@ -8,14 +8,30 @@ from services.core.errors import Invalid, UnsupportedMedia
 from services.core.storage import MediaStorage
 
 # What browsers' MediaRecorder produces, plus the usual audio files.
-ACCEPTED_TYPES = frozenset({
-    "audio/webm", "video/webm", "audio/ogg", "audio/mp4", "video/mp4", "audio/x-m4a",
-    "audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/flac", "audio/x-flac",
-})
+ACCEPTED_TYPES = frozenset(
+    {
+        "audio/webm",
+        "video/webm",
+        "audio/ogg",
+        "audio/mp4",
+        "video/mp4",
+        "audio/x-m4a",
+        "audio/wav",
+        "audio/x-wav",
+        "audio/wave",
+        "audio/mpeg",
+        "audio/flac",
+        "audio/x-flac",
+    }
+)
 
 PLAYBACK_TYPES = {
-    "webm": "video/webm", "ogg": "audio/ogg", "mp4": "video/mp4", "wav": "audio/wav",
-    "mp3": "audio/mpeg", "flac": "audio/flac",
+    "webm": "video/webm",
+    "ogg": "audio/ogg",
+    "mp4": "video/mp4",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
 }
 
 

@@ -37,7 +37,9 @@ class Interview(OrgScoped, Base):
     invitation_id: Mapped[str] = mapped_column(
         ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
     )
-    state: Mapped[InterviewState] = mapped_column(enum_column(InterviewState), default=InterviewState.INVITED)
+    state: Mapped[InterviewState] = mapped_column(
+        enum_column(InterviewState), default=InterviewState.INVITED
+    )
     status: Mapped[str] = mapped_column(String(32), default="new")  # set only by a person
     completed_at: Mapped[dt.datetime | None]
     candidate: Mapped[Candidate] = relationship(lazy="joined")
@@ -49,7 +51,9 @@ class Consent(OrgScoped, Base):
 
     __tablename__ = "consents"
 
-    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
     notice_version: Mapped[str] = mapped_column(String(32))
     accepted: Mapped[bool]
     client: Mapped[str] = mapped_column(String(300), default="")
@@ -61,7 +65,9 @@ class Answer(OrgScoped, Base):
 
     interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))
-    state: Mapped[AnswerState] = mapped_column(enum_column(AnswerState), default=AnswerState.RECEIVING, index=True)
+    state: Mapped[AnswerState] = mapped_column(
+        enum_column(AnswerState), default=AnswerState.RECEIVING, index=True
+    )
     state_changed_at: Mapped[dt.datetime]
     content_type: Mapped[str] = mapped_column(String(100))
     media_key: Mapped[str | None] = mapped_column(String(300))
@@ -123,7 +129,9 @@ class Decision(OrgScoped, Base):
 
     __tablename__ = "decisions"
 
-    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
     actor_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     from_status: Mapped[str] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))

@@ -16,9 +16,11 @@ STATUSES = ("new", "in_review", "advanced", "on_hold", "not_progressed")
 
 def list_interviews(session: Session, *, role_id: str) -> list[Interview]:
     roles.get_role(session, role_id=role_id)
-    return list(session.scalars(
-        select(Interview).where(Interview.role_id == role_id).order_by(Interview.created_at)
-    ))
+    return list(
+        session.scalars(
+            select(Interview).where(Interview.role_id == role_id).order_by(Interview.created_at)
+        )
+    )
 
 
 def get_interview(session: Session, *, interview_id: str) -> Interview:
@@ -32,7 +34,9 @@ def transcripts_of(session: Session, *, interview: Interview) -> dict[str, Trans
     """The newest transcript of each answer, by answer id."""
     answer_ids = [a.id for a in interview.answers]
     rows = session.scalars(
-        select(Transcript).where(Transcript.answer_id.in_(answer_ids)).order_by(Transcript.created_at)
+        select(Transcript)
+        .where(Transcript.answer_id.in_(answer_ids))
+        .order_by(Transcript.created_at)
     )
     return {t.answer_id: t for t in rows}
 
@@ -42,29 +46,58 @@ def open_answer_media(session: Session, *, actor: str, answer_id: str) -> Answer
     answer = session.get(Answer, answer_id)
     if answer is None or answer.media_key is None:
         raise NotFound("No recording for this answer.")
-    audit.record(session, org_id=answer.org_id, actor=actor, action="answer.media.view",
-                 subject=f"answer:{answer.id}")
+    audit.record(
+        session,
+        org_id=answer.org_id,
+        actor=actor,
+        action="answer.media.view",
+        subject=f"answer:{answer.id}",
+    )
     return answer
 
 
-def decide(session: Session, *, actor_id: str, interview_id: str, status: str, reason: str,
-           viewed: list[str]) -> Decision:
+def decide(
+    session: Session,
+    *,
+    actor_id: str,
+    interview_id: str,
+    status: str,
+    reason: str,
+    viewed: list[str],
+) -> Decision:
     """Change one candidate's status: always a named person, always with a reason."""
     interview = get_interview(session, interview_id=interview_id)
     if status not in STATUSES:
-        raise Invalid(f"Status must be one of {', '.join(STATUSES)}.", code="bad_status", field="status")
+        raise Invalid(
+            f"Status must be one of {', '.join(STATUSES)}.", code="bad_status", field="status"
+        )
     if len(reason.strip()) < 5:
         raise Invalid("Give a reason for this decision.", code="reason_required", field="reason")
-    decision = Decision(org_id=interview.org_id, interview_id=interview.id, actor_id=actor_id,
-                        from_status=interview.status, to_status=status, reason=reason.strip(),
-                        viewed=viewed[:100])
+    decision = Decision(
+        org_id=interview.org_id,
+        interview_id=interview.id,
+        actor_id=actor_id,
+        from_status=interview.status,
+        to_status=status,
+        reason=reason.strip(),
+        viewed=viewed[:100],
+    )
     interview.status = status
     session.add(decision)
     session.flush()
-    audit.record(session, org_id=interview.org_id, actor=f"user:{actor_id}", action="decision",
-                 subject=f"interview:{interview.id}",
-                 data={"from": decision.from_status, "to": status, "reason": decision.reason,
-                       "viewed": decision.viewed})
+    audit.record(
+        session,
+        org_id=interview.org_id,
+        actor=f"user:{actor_id}",
+        action="decision",
+        subject=f"interview:{interview.id}",
+        data={
+            "from": decision.from_status,
+            "to": status,
+            "reason": decision.reason,
+            "viewed": decision.viewed,
+        },
+    )
     return decision
 
 

@@ -14,7 +14,13 @@ from services.core import security
 from services.core.audit import service as audit
 from services.core.db import utcnow
 from services.core.errors import Conflict, NotAuthenticated, NotFound, RateLimited
-from services.core.organisations.orm import LoginAttempt, Organisation, StaffRole, StaffSession, User
+from services.core.organisations.orm import (
+    LoginAttempt,
+    Organisation,
+    StaffRole,
+    StaffSession,
+    User,
+)
 from services.core.settings import Settings
 
 
@@ -26,12 +32,19 @@ class SignedIn:
 
 
 def _failures_since(session: Session, column: object, value: str, since: dt.datetime) -> int:
-    return session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(column == value, LoginAttempt.created_at >= since)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(column == value, LoginAttempt.created_at >= since)
+        )
+        or 0
+    )
 
 
-def login(session: Session, *, settings: Settings, email: str, password: str, client: str) -> SignedIn:
+def login(
+    session: Session, *, settings: Settings, email: str, password: str, client: str
+) -> SignedIn:
     """Sign a staff member in, or refuse without saying whether the email exists."""
     email = email.strip().lower()
     since = utcnow() - dt.timedelta(seconds=settings.login_window_seconds)
@@ -46,15 +59,26 @@ def login(session: Session, *, settings: Settings, email: str, password: str, cl
         user and user.is_active
     ):
         session.add(LoginAttempt(email=email, client=client[:64]))
-        raise NotAuthenticated("The email or password is not right.", code="bad_credentials",
-                               keep_changes=True)
+        raise NotAuthenticated(
+            "The email or password is not right.", code="bad_credentials", keep_changes=True
+        )
     token, csrf = security.new_token(), secrets.token_urlsafe(24)
-    session.add(StaffSession(
-        org_id=user.org_id, user_id=user.id, token_hash=security.token_hash(token), csrf_token=csrf,
-        expires_at=utcnow() + dt.timedelta(hours=settings.session_ttl_hours),
-    ))
-    audit.record(session, org_id=user.org_id, actor=f"user:{user.id}", action="auth.login",
-                 subject=f"user:{user.id}")
+    session.add(
+        StaffSession(
+            org_id=user.org_id,
+            user_id=user.id,
+            token_hash=security.token_hash(token),
+            csrf_token=csrf,
+            expires_at=utcnow() + dt.timedelta(hours=settings.session_ttl_hours),
+        )
+    )
+    audit.record(
+        session,
+        org_id=user.org_id,
+        actor=f"user:{user.id}",
+        action="auth.login",
+        subject=f"user:{user.id}",
+    )
     return SignedIn(user=user, token=token, csrf_token=csrf)
 
 
@@ -63,7 +87,11 @@ def resolve_session(session: Session, *, token: str) -> tuple[User, StaffSession
     staff_session = session.scalar(
         select(StaffSession).where(StaffSession.token_hash == security.token_hash(token))
     )
-    if staff_session is None or staff_session.revoked_at is not None or staff_session.expires_at <= utcnow():
+    if (
+        staff_session is None
+        or staff_session.revoked_at is not None
+        or staff_session.expires_at <= utcnow()
+    ):
         raise NotAuthenticated("Your session has ended. Sign in again.", code="session_expired")
     user = session.get(User, staff_session.user_id)
     if user is None or not user.is_active:
@@ -82,18 +110,37 @@ def create_organisation(session: Session, *, name: str, slug: str) -> Organisati
     return organisation
 
 
-def create_user(session: Session, *, org_id: str, email: str, name: str, role: StaffRole,
-                password: str, actor: str = "system") -> User:
-    user = User(org_id=org_id, email=email.strip().lower(), name=name, role=role,
-                password_hash=security.hash_password(password))
+def create_user(
+    session: Session,
+    *,
+    org_id: str,
+    email: str,
+    name: str,
+    role: StaffRole,
+    password: str,
+    actor: str = "system",
+) -> User:
+    user = User(
+        org_id=org_id,
+        email=email.strip().lower(),
+        name=name,
+        role=role,
+        password_hash=security.hash_password(password),
+    )
     session.add(user)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
         raise Conflict("A user with this email already exists.", code="email_taken") from exc
-    audit.record(session, org_id=org_id, actor=actor, action="user.create", subject=f"user:{user.id}",
-                 data={"role": role.value})
+    audit.record(
+        session,
+        org_id=org_id,
+        actor=actor,
+        action="user.create",
+        subject=f"user:{user.id}",
+        data={"role": role.value},
+    )
     return user
 
 

@@ -51,7 +51,10 @@ class ScriptItem(OrgScoped, Base):
     """One question of a role's ordered script."""
 
     __tablename__ = "script_items"
-    __table_args__ = (UniqueConstraint("role_id", "position"), UniqueConstraint("role_id", "question_id"))
+    __table_args__ = (
+        UniqueConstraint("role_id", "position"),
+        UniqueConstraint("role_id", "question_id"),
+    )
 
     role_id: Mapped[str] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))

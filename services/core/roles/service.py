@@ -20,7 +20,9 @@ class Threshold:
     exceeds_level: float
 
 
-def add_question(session: Session, *, org_id: str, key: str, competency_key: str, text: str) -> Question:
+def add_question(
+    session: Session, *, org_id: str, key: str, competency_key: str, text: str
+) -> Question:
     question = Question(org_id=org_id, key=key, competency_key=competency_key, text=text)
     session.add(question)
     session.flush()
@@ -45,40 +47,76 @@ def get_role(session: Session, *, role_id: str) -> JobRole:
 def _check_thresholds(competency_keys: set[str], thresholds: list[Threshold]) -> None:
     for t in thresholds:
         if t.competency_key not in competency_keys:
-            raise Invalid(f"The rubric has no competency {t.competency_key!r}.",
-                          code="unknown_competency", field="thresholds")
+            raise Invalid(
+                f"The rubric has no competency {t.competency_key!r}.",
+                code="unknown_competency",
+                field="thresholds",
+            )
         if not 1 <= t.required_level < t.exceeds_level <= 5:
             raise Invalid(
                 f"For {t.competency_key}, levels must satisfy 1 <= required < exceeds <= 5.",
-                code="bad_thresholds", field="thresholds",
+                code="bad_thresholds",
+                field="thresholds",
             )
 
 
-def create_role(session: Session, *, org_id: str, actor: str, title: str, description: str,
-                rubric_version_id: str, question_ids: list[str], thresholds: list[Threshold],
-                think_seconds: int = 30, answer_seconds: int = 150, retakes: int = 1) -> JobRole:
+def create_role(
+    session: Session,
+    *,
+    org_id: str,
+    actor: str,
+    title: str,
+    description: str,
+    rubric_version_id: str,
+    question_ids: list[str],
+    thresholds: list[Threshold],
+    think_seconds: int = 30,
+    answer_seconds: int = 150,
+    retakes: int = 1,
+) -> JobRole:
     """A role with its ordered script and a required and "exceeds" level per competency."""
     version = rubrics.get_version(session, rubric_version_id=rubric_version_id)
     _check_thresholds({c.key for c in version.competencies}, thresholds)
-    questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))}
+    questions = {
+        q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))
+    }
     if len(questions) != len(set(question_ids)) or len(question_ids) != len(set(question_ids)):
-        raise Invalid("Every question must exist and appear once.", code="bad_script",
-                      field="question_ids")
-    role = JobRole(org_id=org_id, title=title, description=description,
-                   rubric_version_id=version.id, think_seconds=think_seconds,
-                   answer_seconds=answer_seconds, retakes=retakes)
-    role.script = [ScriptItem(org_id=org_id, question_id=qid, position=pos)
-                   for pos, qid in enumerate(question_ids)]
-    role.thresholds = [CompetencyThreshold(org_id=org_id, competency_key=t.competency_key,
-                                           required_level=t.required_level,
-                                           exceeds_level=t.exceeds_level) for t in thresholds]
+        raise Invalid(
+            "Every question must exist and appear once.", code="bad_script", field="question_ids"
+        )
+    role = JobRole(
+        org_id=org_id,
+        title=title,
+        description=description,
+        rubric_version_id=version.id,
+        think_seconds=think_seconds,
+        answer_seconds=answer_seconds,
+        retakes=retakes,
+    )
+    role.script = [
+        ScriptItem(org_id=org_id, question_id=qid, position=pos)
+        for pos, qid in enumerate(question_ids)
+    ]
+    role.thresholds = [
+        CompetencyThreshold(
+            org_id=org_id,
+            competency_key=t.competency_key,
+            required_level=t.required_level,
+            exceeds_level=t.exceeds_level,
+        )
+        for t in thresholds
+    ]
     session.add(role)
     session.flush()
-    audit.record(session, org_id=org_id, actor=actor, action="role.create", subject=f"role:{role.id}")
+    audit.record(
+        session, org_id=org_id, actor=actor, action="role.create", subject=f"role:{role.id}"
+    )
     return role
 
 
-def set_thresholds(session: Session, *, actor: str, role_id: str, thresholds: list[Threshold]) -> JobRole:
+def set_thresholds(
+    session: Session, *, actor: str, role_id: str, thresholds: list[Threshold]
+) -> JobRole:
     role = get_role(session, role_id=role_id)
     version = rubrics.get_version(session, rubric_version_id=role.rubric_version_id)
     _check_thresholds({c.key for c in version.competencies}, thresholds)
@@ -89,13 +127,23 @@ def set_thresholds(session: Session, *, actor: str, role_id: str, thresholds: li
     for key, t in wanted.items():
         row = existing.get(key)
         if row is None:
-            role.thresholds.append(CompetencyThreshold(org_id=role.org_id, competency_key=key,
-                                                       required_level=t.required_level,
-                                                       exceeds_level=t.exceeds_level))
+            role.thresholds.append(
+                CompetencyThreshold(
+                    org_id=role.org_id,
+                    competency_key=key,
+                    required_level=t.required_level,
+                    exceeds_level=t.exceeds_level,
+                )
+            )
         else:
             row.required_level, row.exceeds_level = t.required_level, t.exceeds_level
     session.flush()
-    audit.record(session, org_id=role.org_id, actor=actor, action="role.thresholds",
-                 subject=f"role:{role.id}",
-                 data={t.competency_key: [t.required_level, t.exceeds_level] for t in thresholds})
+    audit.record(
+        session,
+        org_id=role.org_id,
+        actor=actor,
+        action="role.thresholds",
+        subject=f"role:{role.id}",
+        data={t.competency_key: [t.required_level, t.exceeds_level] for t in thresholds},
+    )
     return role

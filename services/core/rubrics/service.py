@@ -23,13 +23,23 @@ def import_rubric(session: Session, *, org_id: str, document: dict[str, Any]) ->
     )
     version = RubricVersion(org_id=org_id, rubric_id=rubric.id, version=(latest or 0) + 1)
     for c_pos, comp in enumerate(document["competencies"]):
-        competency = Competency(org_id=org_id, key=comp["key"], name=comp["name"],
-                                description=comp.get("description", ""), position=c_pos)
+        competency = Competency(
+            org_id=org_id,
+            key=comp["key"],
+            name=comp["name"],
+            description=comp.get("description", ""),
+            position=c_pos,
+        )
         for i_pos, ind in enumerate(comp["indicators"]):
             indicator = Indicator(org_id=org_id, key=ind["key"], text=ind["text"], position=i_pos)
             indicator.levels = [
-                AnchoredLevel(org_id=org_id, level=lv["level"], label=lv["label"],
-                              anchor=lv["anchor"], examples=list(lv.get("examples", [])))
+                AnchoredLevel(
+                    org_id=org_id,
+                    level=lv["level"],
+                    label=lv["label"],
+                    anchor=lv["anchor"],
+                    examples=list(lv.get("examples", [])),
+                )
                 for lv in ind["levels"]
             ]
             competency.indicators.append(indicator)

@@ -1,0 +1,93 @@
+"""`parley run`: migrate, demo data through the real pipeline, API + worker + web; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.cli import DEMO_PASSWORD
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_run_serves_the_demo_transcribes_it_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "parley"), "run", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, 120, "the API")
+        client = httpx.Client(base_url=base)
+        signed_in = client.post(
+            "/api/v1/auth/login",
+            json={"email": "recruiter@northwind.example.com", "password": DEMO_PASSWORD},
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        role = client.get("/api/v1/roles").json()[0]
+        assert len(role["script"]) == 6
+        rows = client.get(f"/api/v1/roles/{role['id']}/candidates").json()
+        assert len(rows) == 4 and all(r["is_synthetic"] for r in rows)
+        assert all(r["state"] == "completed" for r in rows)
+
+        def one_transcribed() -> dict[str, object] | None:
+            for row in client.get(f"/api/v1/roles/{role['id']}/candidates").json():
+                for answer in row["answers"]:
+                    if answer["state"] == "transcribed":
+                        return client.get(f"/api/v1/interviews/{row['interview_id']}").json()
+            return None
+
+        detail = _wait_for(one_transcribed, 240, "the worker to transcribe a demo answer")
+        transcribed = [a for a in detail["answers"] if a["transcript"]]
+        assert transcribed[0]["transcript"]["words"]
+        assert client.get("/staff/").status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            log.close()
+        output = (tmp_path / "run.log").read_text(errors="replace")
+    assert code == 0, output[-3000:]
+    assert "parley: stopped" in output
+
+    def group_gone() -> bool:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    _wait_for(group_gone, 15, "every API and worker process to exit")

@@ -1,0 +1,702 @@
+// The candidate's interview: welcome and consent -> device check -> guidelines -> each question
+// (think, record, upload, check) -> finish. The invitation token is read from the link's
+// #fragment (never sent in a URL to the server) and travels in the X-Invite-Token header.
+
+import { ApiError, get, post, put, setInviteToken } from "/shared/api.js";
+import { announce, clock, durationWords, h, render, sleep } from "/shared/dom.js";
+import {
+  AnswerRecorder, LevelMeter, openDevices, pickMimeType, recordSample, stopStream,
+} from "/interview/recorder.js";
+
+const main = document.getElementById("main");
+const live = document.getElementById("live");
+const contextEl = document.getElementById("context");
+const bannerEl = document.getElementById("banner");
+
+const S = {
+  data: null,          // GET /candidate/interview
+  media: null,         // {stream, hasVideo, cameraProblem, mimeType}
+  meter: null,         // LevelMeter while a step shows one
+  timers: [],          // intervals/timeouts of the current step
+  busy: false,         // recording or uploading: warn before leaving the page
+  noSpeech: new Set(), // question ids whose answer had no speech
+};
+
+// ---------------------------------------------------------------- helpers
+
+function say(message) { announce(live, message); }
+
+function clearStep() {
+  for (const t of S.timers) { window.clearInterval(t); window.clearTimeout(t); }
+  S.timers = [];
+  if (S.meter) { S.meter.stop(); S.meter = null; }
+}
+
+function show(title, ...children) {
+  clearStep();
+  document.title = `${title} · Parley`;
+  render(main, ...children);
+  const heading = main.querySelector("h1");
+  if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  window.scrollTo(0, 0);
+}
+
+function sorted() { return [...S.data.questions].sort((a, b) => a.position - b.position); }
+function numberOf(questionId) { return sorted().findIndex((q) => q.question_id === questionId) + 1; }
+
+function errorNotice(message, ...actions) {
+  return h("div", { class: "notice notice--danger", role: "alert" }, h("p", {}, message),
+    actions.length ? h("div", { class: "btn-row" }, actions) : null);
+}
+
+function minutesEstimate(d) {
+  const seconds = d.questions.length * (d.think_seconds + d.answer_seconds) + 180; // + welcome and checks
+  return Math.max(5, Math.round(seconds / 300) * 5);
+}
+
+window.addEventListener("beforeunload", (event) => {
+  if (!S.busy) return;
+  event.preventDefault();
+  event.returnValue = ""; // the browser shows its own "leave site?" text
+});
+
+function meterEl() {
+  const fill = h("div", { class: "meter__fill" });
+  const el = h("div", { class: "meter", role: "meter", "aria-label": "Microphone level", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, fill);
+  let lastAria = 0;
+  const set = (level) => {
+    fill.style.width = `${Math.round(level * 100)}%`;
+    const now = performance.now();
+    if (now - lastAria > 500) { el.setAttribute("aria-valuenow", String(Math.round(level * 100))); lastAria = now; }
+  };
+  return { el, set };
+}
+
+function previewEl(stream, small = false) {
+  const video = h("video", { autoplay: true, muted: true, playsinline: true, "aria-label": "Your camera preview" });
+  video.muted = true;
+  video.srcObject = stream;
+  video.play().catch(() => {});
+  return h("div", { class: ["preview", small && "preview--small"] }, video);
+}
+
+function setBanner(...children) {
+  if (!children.length) { bannerEl.hidden = true; render(bannerEl); return; }
+  render(bannerEl, ...children);
+  bannerEl.hidden = false;
+}
+
+// ---------------------------------------------------------------- start
+
+async function boot() {
+  const token = decodeURIComponent((window.location.hash || "").replace(/^#/, "")).trim();
+  if (!token) { linkProblem(null); return; }
+  setInviteToken(token);
+  await load();
+}
+
+async function load() {
+  try {
+    S.data = await get("/candidate/interview");
+  } catch (err) {
+    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+    show("Something went wrong", h("h1", {}, "We could not open your interview"),
+      errorNotice(err.message, h("button", { type: "button", class: "btn", onclick: load }, "Try again")));
+    return;
+  }
+  contextEl.textContent = `${S.data.role_title} · ${S.data.organisation}`;
+  for (const q of S.data.questions) if (q.answer_state === "no_speech") S.noSpeech.add(q.question_id);
+  route();
+}
+
+function route() {
+  const d = S.data;
+  switch (d.state) {
+    case "invited": welcome(); break;
+    case "consented":
+    case "in_progress":
+      if (d.next_question === null) finish(); else deviceCheck();
+      break;
+    case "completed": thanks(); break;
+    case "human_review": humanReview(); break;
+    case "expired": linkProblem(new ApiError(410, "expired", "This interview link has expired. Ask the recruiter for a new one.")); break;
+    default: welcome();
+  }
+}
+
+function linkProblem(err) {
+  const expired = err && err.status === 410;
+  show(expired ? "Link expired" : "Link not valid",
+    h("h1", {}, expired ? "This interview link has expired" : "This interview link does not work"),
+    h("p", { class: "lead" }, err ? err.message : "The link is incomplete. Open the interview from the link in your invitation email, exactly as you received it."),
+    h("p", {}, expired
+      ? "Interview links are valid for a limited time. Contact the recruiter who invited you and ask for a new link."
+      : "Check that you copied the whole link, including the part after the # sign. If it still does not work, contact the recruiter who invited you."));
+}
+
+// ---------------------------------------------------------------- welcome and consent
+
+function welcome() {
+  const d = S.data;
+  const n = d.questions.length;
+  const competencies = Array.isArray(d.competencies) && d.competencies.length
+    ? h("ul", { class: "competencies" }, d.competencies.map((c) => h("li", {}, typeof c === "string" ? c : (c.name || c.key))))
+    : null;
+  const consentBox = h("div", { class: "card consent" });
+
+  const items = [
+    ["How it works",
+      `You answer ${n} questions by speaking, one at a time. Before each answer you have ${durationWords(d.think_seconds)} to think (you can start sooner), then up to ${durationWords(d.answer_seconds)} to answer, with a countdown on screen. If you lose your connection, open this link again: you continue at the next unanswered question.`],
+    ["What is recorded",
+      "Your voice while you answer each question, and your camera picture if you choose to turn it on. The camera is optional and is never used to assess you. Nothing is recorded between questions."],
+    ["How your answers are assessed",
+      [`An AI system transcribes what you say and assesses the content of your answers, such as the real examples you give and what you did, against the competencies ${d.organisation} chose for this role`,
+        competencies ? ":" : ".",
+        competencies,
+        h("p", {}, "It does not assess your voice, accent, face, appearance or emotions, and it decides nothing: a person at ", d.organisation, " reviews your interview and decides on the next step.")]],
+    ["Who sees your data",
+      [`The recruiting team at ${d.organisation}, and the occupational psychologists who check that the assessment is fair. Parley processes your interview on their behalf and shares it with no one else. `,
+        d.retention_days ? `Your interview is deleted after ${d.retention_days} days. ` : "It is kept only as long as the recruitment needs it, then deleted. ",
+        "You can ask to see or download your data, or to have it deleted, at any time."]],
+    ["Adjustments and alternatives",
+      [`If you need extra time, a typed alternative or another adjustment, ask the recruiter who sent you this link${d.contact_email ? ` (${d.contact_email})` : ""} before you start. `,
+        "If you prefer, you can choose a review by a person only, with no AI assessment: use the button at the end of this page."]],
+  ];
+
+  const renderConsent = (message) => {
+    const check = h("input", { type: "checkbox", id: "consent-check" });
+    const error = h("p", { class: "form-error", role: "alert" }, message || "");
+    const agree = h("button", { type: "submit", class: "btn" }, "Agree and continue");
+    const human = h("button", { type: "button", class: "btn btn--secondary" }, "I prefer a human-only review");
+    const form = h("form", { novalidate: true },
+      h("h2", {}, "Your consent"),
+      h("div", { class: "check" }, check,
+        h("label", { for: "consent-check" },
+          "I have read this page. I agree that my answers are recorded, transcribed and assessed by an AI as described, and that a person makes the decisions.")),
+      error,
+      h("div", { class: "btn-row" }, agree, human),
+      h("p", { class: "version" }, `Notice version ${d.notice_version}`));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      if (!check.checked) {
+        error.textContent = "Tick the box to agree, or choose a human-only review.";
+        check.focus();
+        return;
+      }
+      agree.disabled = true;
+      human.disabled = true;
+      try {
+        await post("/candidate/consent", { accepted: true, notice_version: d.notice_version });
+        S.data.state = "consented";
+        deviceCheck();
+      } catch (err) {
+        await handleConsentError(err, error);
+        agree.disabled = false;
+        human.disabled = false;
+      }
+    });
+    human.addEventListener("click", () => renderHumanConfirm());
+    render(consentBox, form);
+  };
+
+  const renderHumanConfirm = () => {
+    const error = h("p", { class: "form-error", role: "alert" });
+    const yes = h("button", { type: "button", class: "btn" }, "Yes, ask for a human-only review");
+    const back = h("button", { type: "button", class: "btn btn--secondary" }, "Go back");
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await post("/candidate/consent", { accepted: false, notice_version: d.notice_version });
+        S.data.state = "human_review";
+        humanReview();
+      } catch (err) {
+        await handleConsentError(err, error);
+        yes.disabled = false;
+      }
+    });
+    back.addEventListener("click", () => { renderConsent(); consentBox.querySelector("input").focus(); });
+    render(consentBox,
+      h("h2", { tabindex: "-1" }, "Ask for a human-only review?"),
+      h("p", {}, `You will not record an interview here, and no AI will assess you. ${d.organisation} will be told that you prefer a review by a person, and will contact you about the next step.`),
+      error, h("div", { class: "btn-row" }, yes, back));
+    consentBox.querySelector("h2").focus();
+  };
+
+  renderConsent();
+  show("Welcome",
+    h("h1", {}, `Your interview for ${d.role_title}`),
+    h("p", { class: "lead" }, `${d.organisation} invites you to a short structured interview: the same questions, asked the same way, to every applicant. It takes about ${minutesEstimate(d)} minutes.`),
+    h("p", {}, "Find a quiet place, and use a phone or a computer with a microphone. Please read how it works before you agree."),
+    h("ul", { class: "info-list" }, items.map(([title, body]) => h("li", {}, h("h2", {}, title),
+      h("div", {}, Array.isArray(body) ? body : h("p", {}, body))))),
+    consentBox);
+}
+
+async function handleConsentError(err, errorEl) {
+  if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+  errorEl.textContent = err.message;
+  if (err.code === "stale_notice" || err.code === "illegal_transition") {
+    // The notice changed or the interview moved on elsewhere: reload what the server says.
+    await sleep(1500);
+    await load();
+  }
+}
+
+function humanReview() {
+  const d = S.data;
+  show("Human-only review",
+    h("h1", {}, "A person will review your application"),
+    h("div", { class: "card end" },
+      h("p", {}, `We have told ${d.organisation} that you prefer a review by a person, without an AI assessment. There is nothing to record here.`),
+      h("p", {}, "The recruiting team will contact you about the next step. You can close this page.")));
+}
+
+// ---------------------------------------------------------------- device check
+
+const HELP = {
+  denied: ["Your browser is blocking the microphone.",
+    "Allow the microphone for this site: select the lock or camera icon next to the address, or on a phone open Settings, then your browser, then Microphone. Then select “Try again”."],
+  not_found: ["We could not find a microphone.",
+    "Plug in a headset or microphone, or open this link on a phone, then select “Try again”."],
+  busy: ["Your microphone is being used by another app.",
+    "Close other apps that may use it, such as a video call, then select “Try again”."],
+  insecure: ["This page cannot use the microphone over an insecure connection.",
+    "Open the interview from the link exactly as you received it (it starts with https)."],
+  unsupported: ["This browser cannot record audio.",
+    "Use a recent version of Chrome, Edge, Firefox or Safari."],
+  other: ["We could not start your microphone.",
+    "Reload the page and try again. If it keeps happening, try another browser or device."],
+};
+
+function deviceCheck() {
+  const d = S.data;
+  const answered = d.questions.filter((q) => q.answer_state && q.answer_state !== "receiving").length;
+  const nextNumber = sorted().findIndex((q) => q.position === d.next_question) + 1;
+  const useCamera = h("input", { type: "checkbox", id: "use-camera", checked: !S.media || S.media.hasVideo });
+  const area = h("div", { "aria-live": "polite" });
+  const start = h("button", { type: "button", class: "btn" }, S.media ? "Check again" : "Start the check");
+
+  const run = async () => {
+    start.disabled = true;
+    clearStep();
+    if (S.media) { stopStream(S.media.stream); S.media = null; }
+    render(area, h("p", { class: "muted" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Waiting for your browser's permission…"));
+    try {
+      const opened = await openDevices({ video: useCamera.checked });
+      S.media = { ...opened, mimeType: pickMimeType(opened.hasVideo) };
+      if (S.media.mimeType === null) throw Object.assign(new Error("unsupported"), { kind: "unsupported" });
+      working();
+    } catch (err) {
+      const [title, help] = HELP[err.kind] || HELP.other;
+      render(area, h("div", { class: "notice notice--danger", role: "alert" },
+        h("p", {}, h("strong", {}, title)), h("p", {}, help),
+        h("div", { class: "btn-row" }, h("button", { type: "button", class: "btn", onclick: run }, "Try again"))));
+    } finally {
+      start.disabled = false;
+      start.textContent = "Check again";
+    }
+  };
+
+  const working = () => {
+    const { stream, hasVideo, cameraProblem } = S.media;
+    const meter = meterEl();
+    const heard = h("p", { class: "heard heard--no" }, "Say a few words: the bar should move when you speak.");
+    let loudFrames = 0;
+    let heardOnce = false;
+    S.meter = new LevelMeter(stream, (level) => {
+      meter.set(level);
+      if (!heardOnce && level > 0.35 && ++loudFrames > 8) {
+        heardOnce = true;
+        heard.textContent = "We can hear you.";
+        heard.classList.remove("heard--no");
+        say("We can hear you.");
+      }
+    });
+    const sampleBox = h("div", {});
+    const sampleBtn = h("button", { type: "button", class: "btn btn--secondary" }, "Record a 5-second test");
+    sampleBtn.addEventListener("click", async () => {
+      sampleBtn.disabled = true;
+      render(sampleBox, h("p", { class: "rec-indicator" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), "Recording a test: say something…"));
+      say("Recording a five second test.");
+      try {
+        const blob = await recordSample(stream, S.media.mimeType, 5);
+        const url = URL.createObjectURL(blob);
+        const audio = h("audio", { controls: true, src: url, "aria-label": "Your test recording" });
+        render(sampleBox, h("p", {}, "Listen to your test. It stays on this device and is not sent to anyone."), audio);
+        say("Test recorded. You can play it back.");
+      } catch {
+        render(sampleBox, h("p", { class: "form-error" }, "The test recording did not work in this browser."));
+      } finally {
+        sampleBtn.disabled = false;
+      }
+    });
+    const cont = h("button", { type: "button", class: "btn" }, "Continue");
+    cont.addEventListener("click", () => {
+      if (!heardOnce && !cont.dataset.warned) {
+        cont.dataset.warned = "1";
+        render(heard, "We have not heard any sound yet. Check that your microphone is not muted, or select “Continue” again to go on.");
+        heard.classList.add("form-error");
+        heard.setAttribute("role", "alert");
+        return;
+      }
+      guidelines();
+    });
+    render(area,
+      h("div", { class: "notice notice--success" }, h("p", {}, hasVideo ? "Your microphone and camera are on." : "Your microphone is on.")),
+      !hasVideo && useCamera.checked && cameraProblem
+        ? h("p", { class: "muted small" }, cameraProblem === "denied"
+          ? "The camera was not allowed, so you will answer with audio only. That is fine."
+          : "No camera is available, so you will answer with audio only. That is fine.") : null,
+      hasVideo ? previewEl(stream) : null,
+      h("p", { class: "label", id: "meter-label" }, "Microphone level"),
+      meter.el, heard,
+      h("div", { class: "btn-row" }, sampleBtn),
+      sampleBox,
+      h("div", { class: "btn-row" }, cont));
+  };
+
+  show("Check your microphone",
+    answered ? h("div", { class: "notice" }, h("p", {},
+      `Welcome back. You have answered ${answered} of ${d.questions.length} questions; you will continue with question ${nextNumber}.`)) : null,
+    h("h1", {}, "Check your microphone"),
+    h("p", {}, "Your browser will ask for permission to use your microphone, and your camera if you leave it on. Speak as you would during the interview and watch the level bar."),
+    h("div", { class: "check" }, useCamera,
+      h("label", { for: "use-camera" }, "Use my camera (optional; the picture is never used to assess you)")),
+    h("div", { class: "btn-row" }, start),
+    area);
+  if (S.media) working();
+}
+
+// ---------------------------------------------------------------- guidelines
+
+function guidelines() {
+  const d = S.data;
+  const nextNumber = sorted().findIndex((q) => q.position === d.next_question) + 1;
+  const go = h("button", { type: "button", class: "btn" }, nextNumber > 1 ? `Continue with question ${nextNumber}` : "Start question 1");
+  go.addEventListener("click", () => askQuestion(sorted()[nextNumber - 1]));
+  show("Before you start",
+    h("h1", {}, "Before you start"),
+    h("div", { class: "card" },
+      h("ul", { class: "guidelines" },
+        h("li", {}, h("strong", {}, "You are being assessed by an AI. "), "Make each answer complete and self-contained."),
+        h("li", {}, "Give real examples from your experience: the situation, what you did yourself and why, and what happened."),
+        h("li", {}, "Do not refer to your CV or to other answers."))),
+    h("p", {}, `For each question you have ${durationWords(d.think_seconds)} to think, then up to ${durationWords(d.answer_seconds)} to answer. Recording starts when the thinking time ends, or sooner if you choose. Select “Finish answer” when you are done; at the time limit the recording stops by itself.`),
+    h("div", { class: "btn-row" }, go));
+}
+
+// ---------------------------------------------------------------- one question
+
+function progressHead(question) {
+  const total = S.data.questions.length;
+  const n = numberOf(question.question_id);
+  const fill = h("div", { class: "bar__fill" });
+  fill.style.width = `${Math.round(((n - 1) / total) * 100)}%`;
+  return h("div", {},
+    h("p", { class: "progress-label" }, `Question ${n} of ${total}`),
+    h("div", { class: "bar progress-bar", role: "progressbar", "aria-label": "Interview progress",
+      "aria-valuemin": "0", "aria-valuemax": String(total), "aria-valuenow": String(n - 1) }, fill),
+    h("h1", { class: "question-text" }, question.text));
+}
+
+function countdown(seconds, onTick, onDone) {
+  const end = performance.now() + seconds * 1000;
+  let last = null;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+    if (left !== last) { last = left; onTick(left); }
+    if (left <= 0) { window.clearInterval(id); onDone(); }
+  };
+  const id = window.setInterval(tick, 200);
+  S.timers.push(id);
+  tick();
+  return () => window.clearInterval(id);
+}
+
+function askQuestion(question) {
+  if (!question) { finish(); return; }
+  if (!S.media) { deviceCheck(); return; }
+  const d = S.data;
+  const phase = h("div", { class: "card phase" });
+  show(`Question ${numberOf(question.question_id)}`, progressHead(question), phase);
+
+  const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" });
+  const startNow = h("button", { type: "button", class: "btn" }, "Start recording now");
+  let started = false;
+  const begin = () => {
+    if (started) return;
+    started = true;
+    clearStep();
+    recordAnswer(question, phase);
+  };
+  startNow.addEventListener("click", begin);
+  if (d.think_seconds <= 0) { begin(); return; }
+  render(phase,
+    h("p", { class: "timer-label" }, "Time to think"),
+    timer,
+    h("p", { class: "muted" }, "Recording starts by itself when this reaches zero."),
+    h("div", { class: "btn-row" }, startNow));
+  say(`Question ${numberOf(question.question_id)}. You have ${durationWords(d.think_seconds)} to think.`);
+  countdown(d.think_seconds, (left) => { timer.textContent = clock(left); }, begin);
+}
+
+function recordAnswer(question, phase) {
+  const d = S.data;
+  const qid = question.question_id;
+  const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" });
+  const meter = meterEl();
+  const finishBtn = h("button", { type: "button", class: "btn btn--danger" }, "Finish answer");
+  const upFill = h("div", { class: "bar__fill" });
+  const upText = h("p", {}, "Your answer is uploaded while you speak.");
+  const upload = h("div", { class: "upload" },
+    h("div", { class: "bar bar--success", role: "progressbar", "aria-label": "Upload progress", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, upFill),
+    upText);
+  let stopping = false;
+  let fatal = null;
+
+  const recorder = new AnswerRecorder({
+    stream: S.media.stream,
+    mimeType: S.media.mimeType,
+    upload: (index, blob, sha, type) => put(`/candidate/answers/${encodeURIComponent(qid)}/chunks/${index}`, blob,
+      { headers: { "Content-Type": type, "X-Chunk-SHA256": sha } }),
+    onProgress: ({ sentBytes, recordedBytes, sentChunks, chunkCount }) => {
+      const pct = recordedBytes ? Math.round((sentBytes / recordedBytes) * 100) : 0;
+      upFill.style.width = `${pct}%`;
+      upload.firstChild.setAttribute("aria-valuenow", String(pct));
+      upText.textContent = `Uploaded ${sentChunks} of ${chunkCount} part${chunkCount === 1 ? "" : "s"}.`;
+    },
+    onRetry: ({ delayMs, error }) => {
+      upText.textContent = `${error.status === 0 ? "Connection lost." : "The upload was interrupted."} Trying again in ${Math.ceil(delayMs / 1000)} s… Keep this page open.`;
+    },
+    onFatal: (err) => {
+      fatal = err;
+      stop();
+    },
+  });
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearStep();
+    finishBtn.disabled = true;
+    await recorder.stop();
+    saveAnswer(question, recorder, phase, fatal);
+  };
+
+  try {
+    recorder.start();
+  } catch (err) {
+    render(phase, errorNotice(`Recording could not start in this browser (${err.message}).`,
+      h("button", { type: "button", class: "btn", onclick: () => deviceCheck() }, "Check your microphone again")));
+    return;
+  }
+  S.busy = true;
+  finishBtn.addEventListener("click", stop);
+  S.meter = new LevelMeter(S.media.stream, (level) => meter.set(level));
+  render(phase,
+    h("div", { class: "recording-layout" },
+      h("p", { class: "rec-indicator" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), "Recording"),
+      S.media.hasVideo ? previewEl(S.media.stream, true) : null,
+      h("p", { class: "timer-label" }, "Time left"),
+      timer,
+      meter.el,
+      h("div", { class: "btn-row" }, finishBtn)),
+    upload);
+  finishBtn.focus();
+  say(`Recording. You have ${durationWords(d.answer_seconds)}.`);
+  countdown(d.answer_seconds, (left) => {
+    timer.textContent = clock(left);
+    timer.classList.toggle("timer--low", left <= 30);
+    if (left === 30 && d.answer_seconds > 45) say("30 seconds left.");
+    if (left === 10) say("10 seconds left.");
+  }, () => {
+    say("Time is up. Your answer is being saved.");
+    stop();
+  });
+}
+
+async function saveAnswer(question, recorder, phase, fatalAtStop) {
+  const qid = question.question_id;
+  const status = h("p", { "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Saving your answer…");
+  render(phase, status);
+
+  const fail = (err) => {
+    S.busy = false;
+    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+    const actions = [];
+    if (err.transient) {
+      actions.push(h("button", { type: "button", class: "btn", onclick: () => saveAnswer(question, recorder, phase, null) }, "Try again"));
+    } else if (["already_answered", "interview_not_open"].includes(err.code)) {
+      S.noSpeech.delete(qid);
+      actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
+    } else {
+      actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
+      actions.push(h("p", { class: "small" }, "If this keeps happening, contact the recruiter who invited you."));
+    }
+    render(phase, errorNotice(err.message, ...actions));
+    phase.querySelector("button")?.focus();
+  };
+
+  if (fatalAtStop) { fail(fatalAtStop); return; }
+  try {
+    await recorder.flush();
+    let { chunkCount, sha256 } = await recorder.summary();
+    if (!chunkCount) {
+      S.busy = false;
+      render(phase, errorNotice("Nothing was recorded. Check your microphone and try again.",
+        h("button", { type: "button", class: "btn", onclick: () => askQuestion(question) }, "Record again")));
+      return;
+    }
+    let out;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        out = await post(`/candidate/answers/${encodeURIComponent(qid)}/complete`, { chunk_count: chunkCount, sha256 });
+        break;
+      } catch (err) {
+        if (err.code === "chunks_missing" && attempt < 4) {
+          await recorder.resend(err.details.missing || []);
+          ({ chunkCount, sha256 } = await recorder.summary());
+          continue;
+        }
+        if (err.transient && attempt < 6) { await sleep(Math.min(15000, 1000 * 2 ** attempt)); continue; }
+        throw err;
+      }
+    }
+    S.busy = false;
+    const q = S.data.questions.find((x) => x.question_id === qid);
+    if (q) q.answer_state = out.state;
+    S.noSpeech.delete(qid);
+    answerSaved(question, phase);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function answerSaved(question, phase) {
+  const qid = question.question_id;
+  const n = numberOf(qid);
+  const isLast = !S.data.questions.some((q) => q.question_id !== qid && (!q.answer_state || q.answer_state === "receiving"));
+  const check = h("p", { class: "muted", "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking that we could hear you…");
+  const next = h("button", { type: "button", class: "btn" }, isLast ? "Finish the interview" : "Next question");
+  next.addEventListener("click", () => nextStep());
+  render(phase,
+    h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"),
+    h("h2", { tabindex: "-1" }, `Your answer to question ${n} is saved.`),
+    check,
+    h("div", { class: "btn-row" }, next));
+  phase.querySelector("h2").focus();
+  say(`Your answer to question ${n} is saved.`);
+  watchAnswer(qid, { onUpdate: (state, out) => {
+    if (!check.isConnected) return false;
+    if (state === "transcribed") {
+      render(check, "We could hear you clearly.");
+    } else if (state === "no_speech") {
+      check.className = "";
+      render(check, noSpeechNotice(question, out));
+    } else if (state === "failed") {
+      render(check, `Your answer is saved, but it could not be processed${out.failure_reason ? `: ${out.failure_reason}` : "."} The recruiting team will see this.`);
+    } else if (state === "waited") {
+      render(check, "Your answer is being processed. You can carry on.");
+    }
+    return true;
+  } });
+}
+
+function noSpeechNotice(question, out) {
+  const n = numberOf(question.question_id);
+  return h("span", { class: "notice notice--warning", role: "alert" },
+    h("strong", {}, `We could not hear any speech in your answer to question ${n}. `),
+    out && out.failure_reason ? `${out.failure_reason} ` : "",
+    "Check that your microphone is not muted and that you are close to it, then record the answer again. This does not count as a retake. ",
+    h("button", { type: "button", class: "btn btn--small", onclick: () => { setBanner(); askQuestion(question); } }, `Record question ${n} again`));
+}
+
+/**
+ * Poll an answer's state until processing has an outcome: often within seconds, so a silent
+ * recording is reported while the candidate is still here. Keeps watching in the background
+ * (and raises a banner) if they move on.
+ */
+async function watchAnswer(qid, { onUpdate }) {
+  const started = performance.now();
+  let toldWaited = false;
+  while (performance.now() - started < 180000) {
+    await sleep(performance.now() - started < 30000 ? 2000 : 5000);
+    let out;
+    try {
+      out = await get(`/candidate/answers/${encodeURIComponent(qid)}`);
+    } catch (err) {
+      if (err.transient) continue;
+      return;
+    }
+    const q = S.data.questions.find((x) => x.question_id === qid);
+    if (q) q.answer_state = out.state;
+    if (["transcribed", "no_speech", "failed"].includes(out.state)) {
+      const shown = onUpdate(out.state, out);
+      if (out.state === "no_speech" && !shown) {
+        // The candidate has moved on: tell them in a banner once they are not recording.
+        S.noSpeech.add(qid);
+        while (S.busy) await sleep(1000);
+        const question = S.data.questions.find((x) => x.question_id === qid);
+        if (question && S.noSpeech.has(qid)) setBanner(noSpeechNotice(question, out));
+      }
+      return;
+    }
+    if (!toldWaited && performance.now() - started > 20000) { toldWaited = true; onUpdate("waited", out); }
+  }
+}
+
+async function nextStep() {
+  setBanner();
+  try {
+    S.data = await get("/candidate/interview");
+  } catch (err) {
+    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+    render(main, errorNotice(err.message, h("button", { type: "button", class: "btn", onclick: nextStep }, "Try again")));
+    return;
+  }
+  if (S.data.next_question === null) { finish(); return; }
+  askQuestion(sorted().find((q) => q.position === S.data.next_question));
+}
+
+// ---------------------------------------------------------------- the end
+
+async function finish() {
+  clearStep();
+  render(main, h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Sending your interview…"));
+  try {
+    S.data = await post("/candidate/finish");
+  } catch (err) {
+    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+    if (err.code === "questions_unanswered") {
+      show("Almost done", h("h1", {}, "Some questions are not answered yet"),
+        errorNotice(err.message, h("button", { type: "button", class: "btn", onclick: nextStep }, "Go to the next question")));
+      return;
+    }
+    show("Something went wrong", h("h1", {}, "We could not finish your interview"),
+      errorNotice(err.message, h("button", { type: "button", class: "btn", onclick: finish }, "Try again")));
+    return;
+  }
+  thanks();
+}
+
+function thanks() {
+  const d = S.data;
+  if (S.media) { stopStream(S.media.stream); S.media = null; }
+  S.busy = false;
+  setBanner();
+  show("Thank you",
+    h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"),
+    h("h1", {}, "Thank you, your interview is complete"),
+    h("p", { class: "lead" }, `Your answers have been sent to ${d.organisation} for the ${d.role_title} role.`),
+    h("div", { class: "card end" },
+      h("h2", {}, "What happens next"),
+      h("ol", {},
+        h("li", {}, "Your answers are transcribed, and their content is assessed against the competencies for this role."),
+        h("li", {}, `A person on the recruiting team at ${d.organisation} reviews your interview. Nothing is decided automatically.`),
+        h("li", {}, `${d.organisation} will contact you about the next step.`)),
+      h("p", {}, "You can ask the recruiter to see or delete your data, or for a review by a person only, at any time."),
+      h("p", { class: "muted" }, "You can close this page now.")));
+}
+
+boot();

@@ -1,0 +1,810 @@
+// Parley for staff: sign-in, then a small hash-routed single page.
+//   #/roles                 roles list (admin, recruiter)
+//   #/roles/<id>            script, thresholds, invitations, candidates
+//   #/interviews/<id>       a candidate's answers, recordings, transcripts and the decision form
+//   #/rubrics, #/questions  the rubric and the question bank (everyone; psychologists start here)
+//   #/users, #/audit        administration (admin)
+
+import { ApiError, get, post, setCsrfToken } from "/shared/api.js";
+import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
+import {
+  ANSWER_STATES, INTERVIEW_STATES, ROLES, STATUSES, labelOf, toneOf,
+} from "/shared/labels.js";
+
+const main = document.getElementById("main");
+const toastEl = document.getElementById("toast");
+const navEl = document.getElementById("nav");
+const whoEl = document.getElementById("who");
+const whoName = document.getElementById("who-name");
+const orgName = document.getElementById("org-name");
+const scoringNote = document.getElementById("scoring-note");
+
+const ALL = ["admin", "recruiter", "psychologist"];
+const RECRUITING = ["admin", "recruiter"];
+const ADMIN = ["admin"];
+
+const NAV = [
+  { href: "#/roles", label: "Roles", roles: RECRUITING },
+  { href: "#/rubrics", label: "Rubric", roles: ALL },
+  { href: "#/questions", label: "Question bank", roles: ALL },
+  { href: "#/users", label: "Users", roles: ADMIN },
+  { href: "#/audit", label: "Audit log", roles: ADMIN },
+];
+
+const ROUTES = [
+  { re: /^\/roles$/, view: viewRoles, roles: RECRUITING },
+  { re: /^\/roles\/([\w-]+)$/, view: viewRole, roles: RECRUITING },
+  { re: /^\/interviews\/([\w-]+)$/, view: viewInterview, roles: RECRUITING },
+  { re: /^\/rubrics$/, view: viewRubrics, roles: ALL },
+  { re: /^\/questions$/, view: viewQuestions, roles: ALL },
+  { re: /^\/users$/, view: viewUsers, roles: ADMIN },
+  { re: /^\/audit$/, view: viewAudit, roles: ADMIN },
+];
+
+const state = {
+  me: null,            // {user, organisation, csrf_token}
+  rubrics: null,       // cached GET /rubrics
+  users: null,         // cached GET /users (admin), for naming audit actors
+};
+// What each reviewer opened, per interview, for the "viewed" list sent with a decision.
+const viewed = new Map();
+let routeSeq = 0;
+
+// ---------------------------------------------------------------- helpers
+
+function toast(message, tone = "info") {
+  announce(toastEl, message, tone);
+  window.clearTimeout(toast.timer);
+  toast.timer = window.setTimeout(() => { toastEl.textContent = ""; }, 6000);
+}
+
+function chip(text, tone = "", extra = "") {
+  return h("span", { class: ["chip", tone && `chip--${tone}`, extra] }, text);
+}
+
+function demoTag() {
+  return h("span", { class: "chip tag-demo", title: "The answers are synthesised speech, not a real person" },
+    "synthesised demo");
+}
+
+function errorBox(err, retry) {
+  return h("div", { class: "notice notice--danger", role: "alert" },
+    h("p", {}, err.message || "Something went wrong."),
+    retry ? h("button", { type: "button", class: "btn btn--secondary btn--small", onclick: retry }, "Try again") : null);
+}
+
+function pageHead(title, { crumbs = [], lead, extra } = {}) {
+  return h("div", { class: "page-head" },
+    crumbs.length ? h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" },
+      crumbs.flatMap(([label, href], i) => [i ? " / " : "", h("a", { href }, label)])) : null,
+    extra || h("h1", { tabindex: "-1" }, title),
+    lead ? h("p", {}, lead) : null);
+}
+
+function table(headers, rows, { caption, stack = true, empty = "Nothing here yet." } = {}) {
+  if (!rows.length) return h("p", { class: "muted" }, empty);
+  return h("div", { class: "table-wrap" },
+    h("table", { class: stack ? "table-stack" : "" },
+      caption ? h("caption", {}, caption) : null,
+      h("thead", {}, h("tr", {}, headers.map((hd) => h("th", { scope: "col" }, hd)))),
+      h("tbody", {}, rows.map((cells) => h("tr", {},
+        cells.map((cell, i) => h("td", { "data-label": headers[i] }, cell)))))));
+}
+
+async function rubrics() {
+  if (!state.rubrics) state.rubrics = await get("/rubrics");
+  return state.rubrics;
+}
+
+/** competency key -> name, from the role's rubric version (or any version). */
+async function competencyNames(rubricVersionId) {
+  const names = {};
+  try {
+    const versions = await rubrics();
+    const ordered = [...versions].sort((a, b) => (a.id === rubricVersionId ? 1 : 0) - (b.id === rubricVersionId ? 1 : 0));
+    for (const v of ordered) for (const c of v.competencies) names[c.key] = c.name;
+  } catch { /* fall back to keys */ }
+  return (key) => names[key] || key.replace(/[-_]/g, " ");
+}
+
+function markViewed(interviewId, item) {
+  if (!viewed.has(interviewId)) viewed.set(interviewId, new Set());
+  const set = viewed.get(interviewId);
+  if (set.has(item)) return;
+  set.add(item);
+  document.dispatchEvent(new CustomEvent("parley:viewed", { detail: { interviewId } }));
+}
+
+function isRecruiting() { return RECRUITING.includes(state.me?.user.role); }
+
+// ---------------------------------------------------------------- session and chrome
+
+async function boot() {
+  window.addEventListener("hashchange", route);
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  try {
+    state.me = await get("/me");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      showSignIn();
+      return;
+    }
+    render(main, errorBox(err, () => window.location.reload()));
+    return;
+  }
+  signedIn();
+}
+
+function signedIn() {
+  setCsrfToken(state.me.csrf_token);
+  orgName.textContent = `· ${state.me.organisation}`;
+  render(whoName, h("strong", {}, state.me.user.name), ` · ${labelOf(ROLES, state.me.user.role)}`);
+  whoEl.hidden = false;
+  scoringNote.hidden = false;
+  renderNav();
+  route();
+}
+
+function signedOut() {
+  state.me = null;
+  state.rubrics = null;
+  state.users = null;
+  viewed.clear();
+  setCsrfToken(null);
+  navEl.hidden = true;
+  whoEl.hidden = true;
+  scoringNote.hidden = true;
+  orgName.textContent = "";
+}
+
+async function signOut() {
+  try { await post("/auth/logout"); } catch { /* signed out either way */ }
+  signedOut();
+  showSignIn("You have signed out.");
+}
+
+function renderNav() {
+  const role = state.me.user.role;
+  const items = NAV.filter((item) => item.roles.includes(role));
+  render(navEl, h("ul", {}, items.map((item) => h("li", {}, h("a", { href: item.href }, item.label)))));
+  navEl.hidden = false;
+  markNav();
+}
+
+function markNav() {
+  const hash = window.location.hash || "";
+  for (const a of navEl.querySelectorAll("a")) {
+    const href = a.getAttribute("href");
+    const current = hash === href || hash.startsWith(`${href}/`)
+      || (href === "#/roles" && hash.startsWith("#/interviews/"));
+    if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+
+function defaultRoute() {
+  return isRecruiting() ? "#/roles" : "#/rubrics";
+}
+
+function showSignIn(message) {
+  signedOut();
+  document.title = "Sign in · Parley";
+  const error = h("p", { class: "form-error", role: "alert" });
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, spellcheck: "false" });
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const submit = h("button", { type: "submit", class: "btn btn--block" }, "Sign in");
+  const form = h("form", { class: "card", novalidate: true }, field("Email", email), field("Password", password), error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!email.value.trim() || !password.value) {
+      error.textContent = "Enter your email and password.";
+      (email.value.trim() ? password : email).focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = "Signing in…";
+    try {
+      const out = await post("/auth/login", { email: email.value.trim(), password: password.value });
+      state.me = { user: out.user, organisation: out.organisation, csrf_token: out.csrf_token };
+      password.value = "";
+      signedIn();
+    } catch (err) {
+      error.textContent = err.message;
+      submit.disabled = false;
+      submit.textContent = "Sign in";
+      password.focus();
+    }
+  });
+  render(main, h("div", { class: "signin" },
+    h("h1", { tabindex: "-1" }, "Sign in to Parley"),
+    message ? h("p", { class: "notice", role: "status" }, message) : null,
+    form));
+  email.focus();
+}
+
+// ---------------------------------------------------------------- router
+
+async function route() {
+  if (!state.me) return;
+  const seq = ++routeSeq;
+  const path = (window.location.hash || "").replace(/^#/, "");
+  if (!path || path === "/") {
+    window.location.replace(defaultRoute());
+    return;
+  }
+  markNav();
+  const match = ROUTES.map((r) => ({ r, m: path.match(r.re) })).find((x) => x.m);
+  if (!match) {
+    render(main, pageHead("Page not found"), h("p", {}, h("a", { href: defaultRoute() }, "Go to the start page")));
+    return;
+  }
+  if (!match.r.roles.includes(state.me.user.role)) {
+    render(main, pageHead("Not available to your role"),
+      h("p", {}, "Your role does not give access to this page. "), h("a", { href: defaultRoute() }, "Go to the start page"));
+    return;
+  }
+  render(main, h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Loading…"));
+  try {
+    const { title, node } = await match.r.view(...match.m.slice(1));
+    if (seq !== routeSeq) return;
+    document.title = `${title} · Parley`;
+    render(main, node);
+    const heading = main.querySelector("h1");
+    (heading || main).focus({ preventScroll: false });
+    window.scrollTo(0, 0);
+  } catch (err) {
+    if (seq !== routeSeq) return;
+    if (err instanceof ApiError && err.status === 401) {
+      showSignIn("Your session has ended. Sign in again to continue.");
+      return;
+    }
+    render(main, pageHead("This page could not be loaded"), errorBox(err, route));
+  }
+}
+
+// ---------------------------------------------------------------- roles
+
+async function viewRoles() {
+  const roles = await get("/roles");
+  const cards = roles.map((role) => h("li", { class: "card role-card" },
+    h("h2", {}, h("a", { href: `#/roles/${role.id}` }, role.title)),
+    role.description ? h("p", { class: "muted" }, role.description) : null,
+    h("ul", { class: "settings-list", "aria-label": "Interview settings" },
+      h("li", {}, chip(`${role.script.length} questions`)),
+      h("li", {}, chip(`Think ${durationWords(role.think_seconds)}`)),
+      h("li", {}, chip(`Answer ${clock(role.answer_seconds)}`)),
+      role.ai_scoring_paused ? h("li", {}, chip("AI scoring paused", "warning")) : null)));
+  return {
+    title: "Roles",
+    node: h("div", {},
+      pageHead("Roles", { lead: "Each role has one script of questions, asked the same way to every candidate." }),
+      roles.length ? h("ul", { class: "role-list" }, cards) : h("p", { class: "muted" }, "No roles yet.")),
+  };
+}
+
+async function viewRole(roleId) {
+  const role = await get(`/roles/${roleId}`);
+  const competency = await competencyNames(role.rubric_version_id);
+
+  const script = h("ol", { class: "script" }, [...role.script].sort((a, b) => a.position - b.position)
+    .map((item) => h("li", {}, h("div", {},
+      h("div", {}, item.question.text),
+      chip(competency(item.question.competency_key), "info")))));
+
+  const thresholds = table(["Competency", "Required level", "Exceeds level"],
+    role.thresholds.map((t) => [competency(t.competency_key), String(t.required_level), String(t.exceeds_level)]),
+    { empty: "No thresholds set.", stack: false });
+
+  const candidatesBox = h("div", {});
+  const node = h("div", {},
+    pageHead(role.title, { crumbs: [["Roles", "#/roles"]], lead: role.description }),
+    h("ul", { class: "settings-list", "aria-label": "Interview settings" },
+      h("li", {}, chip(`Think time ${durationWords(role.think_seconds)}`)),
+      h("li", {}, chip(`Answer time ${durationWords(role.answer_seconds)}`)),
+      h("li", {}, chip(`Retakes ${role.retakes}`)),
+      role.ai_scoring_paused ? h("li", {}, chip("AI scoring paused", "warning")) : null),
+    h("div", { class: "grid-2" },
+      h("section", { class: "card", "aria-labelledby": "script-h" },
+        h("h2", { id: "script-h" }, "Interview script"), script),
+      h("section", { class: "card", "aria-labelledby": "thr-h" },
+        h("h2", { id: "thr-h" }, "Thresholds"),
+        h("p", { class: "muted small" },
+          "Levels on the rubric's 1–5 scale. Below the required level reads “not the best fit in this competency”; "
+          + "at or above the exceeds level is shown as a strength."),
+        thresholds)),
+    isRecruiting() ? inviteSection(role, () => loadCandidates(role, candidatesBox)) : null,
+    isRecruiting() ? h("section", { "aria-labelledby": "cand-h" },
+      h("h2", { id: "cand-h" }, "Candidates"),
+      h("p", { class: "muted small" }, "Every candidate stays visible here. Statuses change only when a person records a decision."),
+      candidatesBox) : null);
+  if (isRecruiting()) await loadCandidates(role, candidatesBox);
+  return { title: role.title, node };
+}
+
+function inviteSection(role, onInvited) {
+  const name = h("input", { type: "text", name: "name", autocomplete: "off", required: true, maxlength: "200" });
+  const email = h("input", { type: "email", name: "email", autocomplete: "off", required: true, spellcheck: "false" });
+  const submit = h("button", { type: "submit", class: "btn" }, "Create invitation link");
+  const error = h("p", { class: "form-error", role: "alert" });
+  const result = h("div", { class: "invite-result", "aria-live": "polite" });
+  const form = h("form", { novalidate: true },
+    h("div", { class: "inline-form" }, field("Candidate's name", name), field("Candidate's email", email), submit),
+    error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    name.removeAttribute("aria-invalid");
+    email.removeAttribute("aria-invalid");
+    if (!name.value.trim()) {
+      name.setAttribute("aria-invalid", "true");
+      error.textContent = "Enter the candidate's name.";
+      name.focus();
+      return;
+    }
+    if (!email.value.trim() || !email.checkValidity()) {
+      email.setAttribute("aria-invalid", "true");
+      error.textContent = "Enter a valid email address.";
+      email.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const out = await post(`/roles/${role.id}/invitations`, { name: name.value.trim(), email: email.value.trim() });
+      render(result, inviteResult(name.value.trim(), out));
+      name.value = "";
+      email.value = "";
+      result.querySelector("input").focus();
+      result.querySelector("input").select();
+      onInvited();
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return h("section", { class: "card invite", "aria-labelledby": "inv-h" },
+    h("h2", { id: "inv-h" }, "Invite a candidate"),
+    h("p", { class: "muted small" }, "Creates a personal interview link for this role. Send it to the candidate yourself."),
+    form, result);
+}
+
+function inviteResult(who, out) {
+  const input = h("input", { type: "text", readonly: true, value: out.invite_url, "aria-label": `Invitation link for ${who}` });
+  const copy = h("button", { type: "button", class: "btn btn--secondary" }, "Copy link");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(out.invite_url);
+    } catch {
+      input.select();
+      document.execCommand("copy");
+    }
+    copy.textContent = "Copied";
+    toast("Invitation link copied.", "success");
+    window.setTimeout(() => { copy.textContent = "Copy link"; }, 2500);
+  });
+  return h("div", { class: "notice notice--success" },
+    h("p", {}, h("strong", {}, `Invitation created for ${who}.`),
+      " This link is shown only once: Parley keeps only a fingerprint of it. Copy it now and send it to the candidate."),
+    h("div", { class: "copy-row" }, input, copy),
+    h("p", { class: "hint" }, `The link works until ${formatDateTime(out.expires_at)}.`));
+}
+
+export function processingSummary(answers, total) {
+  if (!answers.length) return { text: "No answers yet", tone: "" };
+  const by = (s) => answers.filter((a) => a.state === s);
+  const parts = [`${by("transcribed").length}/${total} transcribed`];
+  let tone = "";
+  const waiting = by("uploaded").length + by("transcribing").length;
+  if (waiting) parts.push(`${waiting} waiting for processing`);
+  if (by("receiving").length) parts.push(`${by("receiving").length} uploading`);
+  if (by("no_speech").length) { parts.push(`${by("no_speech").length} with no speech`); tone = "warning"; }
+  const failed = by("failed");
+  if (failed.length) {
+    parts.push(`${failed.length} failed: ${failed[0].failure_reason || failed[0].failure_code || "no reason given"}`);
+    tone = "failed";
+  }
+  return { text: parts.join(" · "), tone };
+}
+
+async function loadCandidates(role, box) {
+  try {
+    const rows = await get(`/roles/${role.id}/candidates`);
+    const total = role.script.length;
+    render(box, table(["Candidate", "Interview", "Processing", "Status"], rows.map((row) => {
+      const summary = processingSummary(row.answers, total);
+      return [
+        h("div", { class: "candidate-cell" },
+          h("a", { class: "candidate-name", href: `#/interviews/${row.interview_id}` }, row.candidate_name),
+          row.is_synthetic ? demoTag() : null,
+          h("span", { class: "muted small" }, row.candidate_email)),
+        chip(labelOf(INTERVIEW_STATES, row.state), toneOf(INTERVIEW_STATES, row.state)),
+        h("span", { class: summary.tone ? `processing--${summary.tone}` : "" }, summary.text),
+        chip(labelOf(STATUSES, row.status), "", "chip--outline"),
+      ];
+    }), { empty: "No candidates invited yet." }));
+  } catch (err) {
+    render(box, errorBox(err, () => loadCandidates(role, box)));
+  }
+}
+
+// ---------------------------------------------------------------- one candidate
+
+async function viewInterview(interviewId) {
+  const interview = await get(`/interviews/${interviewId}`);
+  let role = null;
+  try { role = await get(`/roles/${interview.role_id}`); } catch { /* order by arrival instead */ }
+  const competency = await competencyNames(role?.rubric_version_id);
+  const script = role ? [...role.script].sort((a, b) => a.position - b.position) : [];
+  const total = script.length || interview.answers.length;
+  const byQuestion = new Map(interview.answers.map((a) => [a.question_id, a]));
+  const items = script.length
+    ? script.map((item, i) => ({ n: i + 1, question: item.question, answer: byQuestion.get(item.question.id) }))
+    : interview.answers.map((a, i) => ({ n: i + 1, question: { text: a.question_text, competency_key: a.competency_key }, answer: a }));
+
+  const statusChip = chip(labelOf(STATUSES, interview.status), "", "chip--outline");
+  const head = h("div", {},
+    h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" },
+      h("a", { href: "#/roles" }, "Roles"), " / ",
+      role ? h("a", { href: `#/roles/${role.id}` }, role.title) : "Role"),
+    h("div", { class: "cand-head" },
+      h("h1", { tabindex: "-1" }, interview.candidate_name),
+      interview.is_synthetic ? demoTag() : null),
+    h("p", { class: "row" },
+      h("span", { class: "muted" }, interview.candidate_email),
+      chip(labelOf(INTERVIEW_STATES, interview.state), toneOf(INTERVIEW_STATES, interview.state)),
+      h("span", {}, "Status: ", statusChip)));
+
+  const answers = h("div", { class: "answers" },
+    items.map((item) => answerCard(interview.interview_id, item, total, competency)));
+
+  const node = h("div", {},
+    head,
+    interview.is_synthetic ? h("p", { class: "notice" },
+      "Demo candidate: these answers are synthesised speech made for demonstration, not a real person's interview.") : null,
+    interview.state === "human_review" ? h("p", { class: "notice notice--warning" },
+      "This candidate declined the AI assessment and asked for a human-only review. Contact them about the next step.") : null,
+    h("div", { class: "review-layout" },
+      h("section", { "aria-label": "Answers" }, answers),
+      decisionPanel(interview, statusChip)));
+  return { title: interview.candidate_name, node };
+}
+
+function answerCard(interviewId, { n, question, answer }, total, competency) {
+  const headingId = `q-${n}`;
+  const card = h("article", { class: "card answer-card", "aria-labelledby": headingId },
+    h("h2", { id: headingId }, `Question ${n} of ${total} · ${competency(question.competency_key)}`),
+    h("p", { class: "question" }, question.text));
+  if (!answer) {
+    card.append(h("p", { class: "muted" }, "Not answered yet."));
+    return card;
+  }
+  const meta = h("div", { class: "answer-meta" },
+    chip(labelOf(ANSWER_STATES, answer.state), toneOf(ANSWER_STATES, answer.state)),
+    answer.duration_seconds != null ? h("span", {}, `Length ${clock(answer.duration_seconds)}`) : null,
+    answer.speech_seconds != null ? h("span", {}, `Speech ${clock(answer.speech_seconds)}`) : null);
+  card.append(meta);
+  if (answer.state === "failed" || answer.state === "no_speech") {
+    card.append(h("p", { class: `notice failure ${answer.state === "failed" ? "notice--danger" : "notice--warning"}` },
+      answer.failure_reason || (answer.state === "no_speech" ? "No speech was heard in this recording." : "Processing failed."),
+      answer.failure_code ? h("span", { class: "muted small" }, ` (${answer.failure_code})`) : null));
+  }
+  let audio = null;
+  if (answer.media_url) {
+    audio = h("audio", { controls: true, preload: "none", src: answer.media_url,
+      "aria-label": `Recording of the answer to question ${n}` });
+    audio.addEventListener("play", () => markViewed(interviewId, `answer:${answer.id}:recording`));
+    card.append(audio);
+  } else {
+    card.append(h("p", { class: "muted small" }, "The recording is not available yet."));
+  }
+  if (answer.transcript) {
+    card.append(transcriptBlock(interviewId, answer, audio, n));
+  } else if (!["failed", "no_speech"].includes(answer.state)) {
+    card.append(h("p", { class: "muted small transcript-box" },
+      answer.state === "transcribing" ? "Transcribing now; reload in a moment." : "No transcript yet: the answer is waiting to be processed."));
+  }
+  return card;
+}
+
+function transcriptBlock(interviewId, answer, audio, n) {
+  const t = answer.transcript;
+  const words = t.words || [];
+  const box = h("div", { class: "transcript", tabindex: "0", role: "region", "aria-label": `Transcript of the answer to question ${n}` });
+  const spans = [];
+  if (words.length) {
+    words.forEach((w, i) => {
+      const span = h("span", {
+        class: ["word", w.probability < 0.5 && "word--low"],
+        dataset: { i: String(i) },
+        title: `${clock(w.start)}${w.probability < 0.5 ? " · transcription unsure" : ""}`,
+      }, w.text.trim());
+      spans.push(span);
+      box.append(span, " ");
+    });
+  } else {
+    box.append(t.text || "(empty transcript)");
+  }
+  const details = h("details", { class: "transcript-box" },
+    h("summary", {}, `Transcript (${words.length} words)`),
+    audio && words.length ? h("p", { class: "hint" },
+      "Select a word to play the recording from there; the word being spoken is highlighted. A dotted underline marks words the transcription is unsure of.") : null,
+    box,
+    h("p", { class: "transcript-meta" },
+      `${t.asr_version} · language ${t.language} (${Math.round(t.language_probability * 100)}%) · processed in ${t.processing_seconds.toFixed(1)} s`));
+  details.addEventListener("toggle", () => {
+    if (details.open) markViewed(interviewId, `answer:${answer.id}:transcript`);
+  });
+  if (audio && words.length) wireTranscript(audio, box, spans, words);
+  return details;
+}
+
+function wireTranscript(audio, box, spans, words) {
+  const starts = words.map((w) => w.start);
+  let current = -1;
+  let frame = 0;
+
+  const indexAt = (time) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= time) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found >= 0 && time > words[found].end + 0.6) return -1; // in a pause
+    return found;
+  };
+  const highlight = () => {
+    const i = indexAt(audio.currentTime);
+    if (i === current) return;
+    if (current >= 0) spans[current].classList.remove("word--current");
+    current = i;
+    if (i >= 0) {
+      const span = spans[i];
+      span.classList.add("word--current");
+      const top = span.offsetTop - box.offsetTop;
+      if (top < box.scrollTop || top > box.scrollTop + box.clientHeight - 30) box.scrollTop = top - box.clientHeight / 3;
+    }
+  };
+  const loop = () => {
+    highlight();
+    if (!audio.paused && !audio.ended) frame = window.requestAnimationFrame(loop);
+  };
+  audio.addEventListener("timeupdate", highlight);
+  audio.addEventListener("seeked", highlight);
+  audio.addEventListener("play", () => { window.cancelAnimationFrame(frame); frame = window.requestAnimationFrame(loop); });
+  audio.addEventListener("pause", () => window.cancelAnimationFrame(frame));
+
+  box.addEventListener("click", (event) => {
+    const span = event.target.closest(".word");
+    if (!span) return;
+    seekAndPlay(audio, words[Number(span.dataset.i)].start);
+  });
+}
+
+function seekAndPlay(audio, time) {
+  const go = () => {
+    audio.currentTime = time;
+    audio.play().catch(() => { /* the person can press play */ });
+  };
+  if (audio.readyState >= 1) go();
+  else {
+    audio.addEventListener("loadedmetadata", go, { once: true });
+    audio.load();
+  }
+}
+
+function decisionPanel(interview, statusChip) {
+  const id = interview.interview_id;
+  const select = h("select", { name: "status" },
+    Object.entries(STATUSES).map(([value, label]) => h("option", { value, selected: value === interview.status }, label)));
+  const reason = h("textarea", { name: "reason", required: true, minlength: "5", maxlength: "5000", rows: "4" });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const viewedBox = h("div", { class: "viewed-list", "aria-live": "polite" });
+  const submit = h("button", { type: "submit", class: "btn btn--block" }, "Record decision");
+
+  const showViewed = () => {
+    const items = [...(viewed.get(id) || [])];
+    const recordings = items.filter((x) => x.endsWith(":recording")).length;
+    const transcripts = items.filter((x) => x.endsWith(":transcript")).length;
+    render(viewedBox, items.length
+      ? h("p", {}, `Sent with your decision: you have played ${recordings} recording${recordings === 1 ? "" : "s"} and opened ${transcripts} transcript${transcripts === 1 ? "" : "s"}.`)
+      : h("p", {}, "You have not opened any recording or transcript yet. What you open is recorded with your decision."));
+  };
+  showViewed();
+  document.addEventListener("parley:viewed", (event) => {
+    if (event.detail.interviewId === id && viewedBox.isConnected) showViewed();
+  });
+
+  const form = h("form", { novalidate: true },
+    field("New status", select),
+    field("Reason", reason, { hint: "Required, at least 5 characters. Saved with your name, the time and what you opened." }),
+    viewedBox, error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    reason.removeAttribute("aria-invalid");
+    if (reason.value.trim().length < 5) {
+      reason.setAttribute("aria-invalid", "true");
+      error.textContent = "Give a reason of at least 5 characters.";
+      reason.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const out = await post(`/interviews/${id}/decisions`, {
+        status: select.value, reason: reason.value.trim(), viewed: [...(viewed.get(id) || [])].slice(0, 100),
+      });
+      interview.status = out.to_status;
+      statusChip.textContent = labelOf(STATUSES, out.to_status);
+      reason.value = "";
+      toast(`Decision recorded: ${labelOf(STATUSES, out.from_status)} → ${labelOf(STATUSES, out.to_status)}.`, "success");
+    } catch (err) {
+      if (err.status === 401) { showSignIn("Your session has ended. Sign in again to continue."); return; }
+      error.textContent = err.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return h("aside", { class: "card decision-panel", "aria-labelledby": "dec-h" },
+    h("h2", { id: "dec-h" }, "Decision"),
+    h("p", { class: "muted small" }, "Nothing is decided automatically. Only a person changes a candidate's status, always with a reason."),
+    form);
+}
+
+// ---------------------------------------------------------------- rubric and questions
+
+async function viewRubrics() {
+  const versions = await rubrics();
+  const level = (lv) => h("li", {},
+    h("div", {}, h("span", { class: "level-label" }, `${lv.level} · ${lv.label}: `), lv.anchor),
+    lv.examples.length
+      ? h("ul", { class: "examples" }, lv.examples.map((ex) => h("li", {}, `“${ex}”`)))
+      : null);
+  const indicator = (ind) => h("details", { class: "indicator" },
+    h("summary", {}, ind.text),
+    h("ol", { class: "levels" }, ind.levels.map(level)));
+  const competencyCard = (c) => h("div", { class: "card competency" },
+    h("h3", {}, c.name),
+    h("p", { class: "muted" }, c.description),
+    c.indicators.map(indicator));
+  const version = (v) => h("section", { "aria-label": `Rubric version ${v.version}` },
+    h("h2", {}, `Version ${v.version}`),
+    v.competencies.map(competencyCard));
+  const node = h("div", {},
+    pageHead("Rubric", { lead: "The written criteria answers are assessed against: competencies, their behavioural indicators, and anchored levels with example answers." }),
+    versions.length ? versions.map(version) : h("p", { class: "muted" }, "No rubric yet."));
+  return { title: "Rubric", node };
+}
+
+async function viewQuestions() {
+  const [questions, competency] = await Promise.all([get("/questions"), competencyNames(null)]);
+  const sorted = [...questions].sort((a, b) => competency(a.competency_key).localeCompare(competency(b.competency_key)));
+  return {
+    title: "Question bank",
+    node: h("div", {},
+      pageHead("Question bank", { lead: "Questions organised by competency. Specific questions that ask for a real example get fuller answers." }),
+      table(["Competency", "Question", "Key"],
+        sorted.map((q) => [chip(competency(q.competency_key), "info"), q.text, h("code", {}, q.key)]),
+        { empty: "No questions yet." })),
+  };
+}
+
+// ---------------------------------------------------------------- administration
+
+async function viewUsers() {
+  const listBox = h("div", {});
+  const load = async () => {
+    state.users = await get("/users");
+    render(listBox, table(["Name", "Email", "Role"],
+      state.users.map((u) => [u.name, u.email, chip(labelOf(ROLES, u.role))])));
+  };
+  await load();
+
+  const name = h("input", { type: "text", autocomplete: "off", required: true });
+  const email = h("input", { type: "email", autocomplete: "off", required: true, spellcheck: "false" });
+  const role = h("select", {}, Object.entries(ROLES).map(([value, label]) => h("option", { value, selected: value === "recruiter" }, label)));
+  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: "12" });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "btn" }, "Add user");
+  const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "add-h" },
+    h("h2", { id: "add-h" }, "Add a staff member"),
+    h("div", { class: "grid-2" }, field("Name", name), field("Email", email)),
+    h("div", { class: "grid-2" }, field("Role", role, { hint: "Psychologists see the rubric and questions, not candidates." }),
+      field("Initial password", password, { hint: "At least 12 characters. Share it privately." })),
+    error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!name.value.trim() || !email.checkValidity() || !email.value.trim()) {
+      error.textContent = "Enter a name and a valid email address.";
+      return;
+    }
+    if (password.value.length < 12) {
+      error.textContent = "The password needs at least 12 characters.";
+      password.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const user = await post("/users", { name: name.value.trim(), email: email.value.trim(), role: role.value, password: password.value });
+      toast(`${user.name} can now sign in as ${labelOf(ROLES, user.role).toLowerCase()}.`, "success");
+      form.reset();
+      await load();
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return {
+    title: "Users",
+    node: h("div", {}, pageHead("Users", { lead: `Staff of ${state.me.organisation}.` }), listBox, h("div", { class: "stack" }, h("div", {}), form)),
+  };
+}
+
+async function viewAudit() {
+  if (!state.users) { try { state.users = await get("/users"); } catch { state.users = []; } }
+  const names = Object.fromEntries(state.users.map((u) => [`user:${u.id}`, u.name]));
+  const actorLabel = (actor) => names[actor] || actor;
+
+  const verifyBox = h("div", { "aria-live": "polite" });
+  const verify = async () => {
+    render(verifyBox, h("p", { class: "muted" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking the audit chain…"));
+    try {
+      const out = await get("/audit/verify");
+      render(verifyBox, out.intact
+        ? h("div", { class: "notice notice--success" }, h("p", {}, h("strong", {}, "The audit log is intact. "),
+          "Every entry is linked to the one before it; nothing has been changed or removed."))
+        : h("div", { class: "notice notice--danger" }, h("p", {}, h("strong", {}, `The audit log has ${out.problems.length} problem${out.problems.length === 1 ? "" : "s"}.`)),
+          h("ul", {}, out.problems.map((p) => h("li", {}, p)))));
+    } catch (err) {
+      render(verifyBox, errorBox(err, verify));
+    }
+  };
+
+  const tbody = h("tbody", {});
+  const headers = ["#", "When", "Who", "Action", "Subject", "Details"];
+  const tableEl = h("div", { class: "table-wrap" }, h("table", { class: "table-stack" },
+    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))), tbody));
+  const more = h("button", { type: "button", class: "btn btn--secondary" }, "Load more");
+  const PAGE = 100;
+  let after = 0;
+  const load = async () => {
+    more.disabled = true;
+    try {
+      const events = await get(`/audit?after=${after}&limit=${PAGE}`);
+      for (const e of events) {
+        const data = Object.keys(e.data || {}).length ? JSON.stringify(e.data) : "";
+        tbody.append(h("tr", {}, [
+          h("td", { class: "num", "data-label": headers[0] }, String(e.seq)),
+          h("td", { class: "nowrap", "data-label": headers[1] }, formatDateTime(e.created_at)),
+          h("td", { "data-label": headers[2] }, actorLabel(e.actor)),
+          h("td", { "data-label": headers[3] }, h("code", {}, e.action)),
+          h("td", { "data-label": headers[4] }, h("code", {}, e.subject)),
+          h("td", { "data-label": headers[5] }, h("span", { class: "audit-data" }, data)),
+        ]));
+        after = Math.max(after, e.seq);
+      }
+      more.hidden = events.length < PAGE;
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.addEventListener("click", () => load().catch((err) => toast(err.message, "error")));
+  await load();
+  verify();
+  return {
+    title: "Audit log",
+    node: h("div", {},
+      pageHead("Audit log", { lead: "Who did what and when, including every recording played and every decision with its reason." }),
+      h("div", { class: "row row--between" }, h("h2", {}, "Integrity"),
+        h("button", { type: "button", class: "btn btn--secondary btn--small", onclick: verify }, "Check again")),
+      verifyBox,
+      h("h2", {}, "Entries"),
+      tbody.children.length ? tableEl : h("p", { class: "muted" }, "No entries yet."),
+      h("div", { class: "btn-row" }, more)),
+  };
+}
+
+boot();
