@@ -11,6 +11,7 @@ Typical use, once per recording, with one ``Transcriber`` per process::
 
 from models.asr.audio import SAMPLE_RATE, DecodedAudio, decode_audio
 from models.asr.errors import AudioError, ModelIntegrityError
+from models.asr.quality import QualityThresholds, assess_quality
 from models.asr.vad import SpeechActivity, SpeechRegion, detect_speech
 from models.asr.whisper import (
     BASE_MODEL_SHA256,
@@ -28,6 +29,7 @@ __all__ = [
     "AudioError",
     "DecodedAudio",
     "ModelIntegrityError",
+    "QualityThresholds",
     "Segment",
     "SpeechActivity",
     "SpeechRegion",
@@ -35,6 +37,7 @@ __all__ = [
     "Transcription",
     "WhisperOptions",
     "Word",
+    "assess_quality",
     "decode_audio",
     "detect_speech",
     "resolve_model_dir",

@@ -169,6 +169,7 @@ class TranscriptOut(Out):
     language: str
     language_probability: float
     words: list[WordOut]
+    quality_flags: list[str]
     processing_seconds: float
 
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from models.asr import AudioError, decode_audio, detect_speech
+from models.asr import AudioError, assess_quality, decode_audio, detect_speech
 from services.core.db import unit_of_work
 from services.core.interviews import processing
 from services.core.settings import get_settings
@@ -37,6 +37,7 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
     audio = decode_audio(path, max_seconds=settings.max_answer_seconds)
     activity = detect_speech(audio)
     result = runtime.transcriber().transcribe(audio, activity=activity)
+    flags = assess_quality(result, activity, expected_language=settings.asr_language or None)
     return processing.TranscriptRecord(
         asr_version=result.asr_version,
         text=result.text,
@@ -44,6 +45,7 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
         language_probability=result.language_probability,
         words=[asdict(w) for w in result.words],
         speech_regions=[[r.start, r.end] for r in activity.regions],
+        quality_flags=list(flags),
         duration_seconds=audio.duration,
         speech_seconds=activity.speech_seconds,
         processing_seconds=round(time.perf_counter() - started, 3),

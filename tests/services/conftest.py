@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.core.db import unit_of_work
+from services.core.db import get_engine, unit_of_work
 from services.core.demo.loader import content
 from services.core.interviews import candidate, invitations
 from services.core.organisations import service as organisations
@@ -21,6 +23,8 @@ from services.core.roles import service as roles
 from services.core.rubrics import service as rubrics
 from services.core.settings import get_settings
 from services.core.storage import get_storage
+from tests.conftest import REDIS_URL, drop_postgres, fresh_postgres, require_service, reset_caches
+from tests.services.pipeline import RealWorker
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "recruiter", "psychologist")
@@ -187,3 +191,35 @@ def sqlite_world(sqlite_database: str) -> Iterator[World]:
         publisher=publisher,
         app=create_app(publisher=publisher),
     )
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def stack(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+) -> Iterator[RealWorker]:
+    """Parley's database and broker of one kind, and a real worker process (not yet started)."""
+    pg_url = None
+    if request.param == "embedded":
+        shutil.copy(sqlite_template, tmp_path / "parley.sqlite3")
+        monkeypatch.setenv("PARLEY_DATABASE_URL", f"sqlite:///{tmp_path / 'parley.sqlite3'}")
+    else:
+        require_service("Redis", REDIS_URL, 6379, "PARLEY_TEST_REDIS_URL")
+        pg_url = fresh_postgres(request.getfixturevalue("postgres_template"))
+        monkeypatch.setenv("PARLEY_DATABASE_URL", pg_url)
+        monkeypatch.setenv("PARLEY_BROKER_URL", REDIS_URL)
+    reset_caches()
+    worker = RealWorker(tmp_path / "worker.log")
+    yield worker
+    worker.stop()
+    print(worker.log_tail())
+    get_engine().dispose()
+    if pg_url:
+        drop_postgres(pg_url)

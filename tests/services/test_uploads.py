@@ -90,6 +90,7 @@ def test_non_audio_and_empty_uploads_are_refused_and_earlier_answers_stay(
     # The refused chunks are gone, so the candidate can record this answer again.
     state = client.get(f"/api/v1/candidate/answers/{q1}").json()
     assert state["state"] == "receiving" and state["received_chunks"] == []
+    assert state["failure_code"] == "not_media" and state["failure_reason"]
     wrong_type = _put(client, q1, tone_wav(), content_type="application/pdf")
     assert wrong_type.status_code == 415
     empty = _put(client, q1, b"")

@@ -50,7 +50,8 @@ function errorNotice(message, ...actions) {
 }
 
 function minutesEstimate(d) {
-  const seconds = d.questions.length * (d.think_seconds + d.answer_seconds) + 180; // + welcome and checks
+  // Most answers use part of the time allowed; add a few minutes for reading and the device check.
+  const seconds = d.questions.length * (d.think_seconds + 0.6 * d.answer_seconds) + 180;
   return Math.max(5, Math.round(seconds / 300) * 5);
 }
 
@@ -87,6 +88,9 @@ function setBanner(...children) {
 }
 
 // ---------------------------------------------------------------- start
+
+// A different link pasted into the same tab: start again with that token.
+window.addEventListener("hashchange", () => window.location.reload());
 
 async function boot() {
   const token = decodeURIComponent((window.location.hash || "").replace(/^#/, "")).trim();
@@ -150,8 +154,8 @@ function welcome() {
     ["What is recorded",
       "Your voice while you answer each question, and your camera picture if you choose to turn it on. The camera is optional and is never used to assess you. Nothing is recorded between questions."],
     ["How your answers are assessed",
-      [`An AI system transcribes what you say and assesses the content of your answers, such as the real examples you give and what you did, against the competencies ${d.organisation} chose for this role`,
-        competencies ? ":" : ".",
+      [h("p", {}, `An AI system transcribes what you say and assesses the content of your answers, such as the real examples you give and what you did, against the competencies ${d.organisation} chose for this role`,
+        competencies ? ":" : "."),
         competencies,
         h("p", {}, "It does not assess your voice, accent, face, appearance or emotions, and it decides nothing: a person at ", d.organisation, " reviews your interview and decides on the next step.")]],
     ["Who sees your data",
@@ -274,7 +278,7 @@ function deviceCheck() {
   const answered = d.questions.filter((q) => q.answer_state && q.answer_state !== "receiving").length;
   const nextNumber = sorted().findIndex((q) => q.position === d.next_question) + 1;
   const useCamera = h("input", { type: "checkbox", id: "use-camera", checked: !S.media || S.media.hasVideo });
-  const area = h("div", { "aria-live": "polite" });
+  const area = h("div", { class: "device-area", "aria-live": "polite" });
   const start = h("button", { type: "button", class: "btn" }, S.media ? "Check again" : "Start the check");
 
   const run = async () => {
@@ -287,6 +291,7 @@ function deviceCheck() {
       S.media = { ...opened, mimeType: pickMimeType(opened.hasVideo) };
       if (S.media.mimeType === null) throw Object.assign(new Error("unsupported"), { kind: "unsupported" });
       working();
+      start.classList.add("btn--secondary");
     } catch (err) {
       const [title, help] = HELP[err.kind] || HELP.other;
       render(area, h("div", { class: "notice notice--danger", role: "alert" },
@@ -356,6 +361,8 @@ function deviceCheck() {
       h("div", { class: "btn-row" }, cont));
   };
 
+  start.addEventListener("click", run);
+  useCamera.addEventListener("change", () => { if (S.media) run(); });
   show("Check your microphone",
     answered ? h("div", { class: "notice" }, h("p", {},
       `Welcome back. You have answered ${answered} of ${d.questions.length} questions; you will continue with question ${nextNumber}.`)) : null,

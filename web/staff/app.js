@@ -743,6 +743,14 @@ async function viewUsers() {
   };
 }
 
+/** "interview:3f2a9c...e1" -> "interview:3f2a9c…" (the full reference stays in a tooltip). */
+function shortRef(ref) {
+  const [kind, ...rest] = String(ref).split(":");
+  const id = rest.join(":");
+  if (!id) return kind;
+  return `${kind}:${id.length > 10 ? `${id.slice(0, 8)}…` : id}`;
+}
+
 async function viewAudit() {
   if (!state.users) { try { state.users = await get("/users"); } catch { state.users = []; } }
   const names = Object.fromEntries(state.users.map((u) => [`user:${u.id}`, u.name]));
@@ -765,7 +773,7 @@ async function viewAudit() {
 
   const tbody = h("tbody", {});
   const headers = ["#", "When", "Who", "Action", "Subject", "Details"];
-  const tableEl = h("div", { class: "table-wrap" }, h("table", { class: "table-stack" },
+  const tableEl = h("div", { class: "table-wrap" }, h("table", { class: "table-stack audit-table" },
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))), tbody));
   const more = h("button", { type: "button", class: "btn btn--secondary" }, "Load more");
   const PAGE = 100;
@@ -775,13 +783,14 @@ async function viewAudit() {
     try {
       const events = await get(`/audit?after=${after}&limit=${PAGE}`);
       for (const e of events) {
-        const data = Object.keys(e.data || {}).length ? JSON.stringify(e.data) : "";
+        const data = Object.entries(e.data || {})
+          .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join("; ");
         tbody.append(h("tr", {}, [
           h("td", { class: "num", "data-label": headers[0] }, String(e.seq)),
           h("td", { class: "nowrap", "data-label": headers[1] }, formatDateTime(e.created_at)),
-          h("td", { "data-label": headers[2] }, actorLabel(e.actor)),
+          h("td", { "data-label": headers[2] }, names[e.actor] ? actorLabel(e.actor) : h("span", { title: e.actor }, shortRef(e.actor))),
           h("td", { "data-label": headers[3] }, h("code", {}, e.action)),
-          h("td", { "data-label": headers[4] }, h("code", {}, e.subject)),
+          h("td", { "data-label": headers[4] }, h("code", { title: e.subject }, shortRef(e.subject))),
           h("td", { "data-label": headers[5] }, h("span", { class: "audit-data" }, data)),
         ]));
         after = Math.max(after, e.seq);

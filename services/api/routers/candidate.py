@@ -87,6 +87,14 @@ async def put_chunk(
     storage: StorageDep,
     x_chunk_sha256: Annotated[str, Header(pattern="^[0-9a-fA-F]{64}$")],
     content_type: Annotated[str, Header()] = "",
+    x_upload_length: Annotated[
+        int,
+        Header(
+            ge=0,
+            description="The whole recording's size, "
+            "when known: an oversized one is refused at once.",
+        ),
+    ] = 0,
 ) -> dict[str, object]:
     data = await read_body(request, limit=settings.max_chunk_bytes)
     receipt = await run_in_threadpool(
@@ -100,6 +108,7 @@ async def put_chunk(
         data=data,
         sha256=x_chunk_sha256,
         content_type=content_type,
+        declared_size=x_upload_length,
     )
     return {
         "answer_id": receipt.answer.id,

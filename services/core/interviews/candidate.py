@@ -122,8 +122,13 @@ def receive_chunk(
     data: bytes,
     sha256: str,
     content_type: str,
+    declared_size: int = 0,
 ) -> ChunkReceipt:
-    """Store one chunk of an answer; sending the same chunk again is harmless."""
+    """Store one chunk of an answer; sending the same chunk again is harmless.
+
+    `declared_size` is the whole recording's size when the client states it up front
+    (X-Upload-Length), so an oversized upload is refused at its first chunk.
+    """
     media.check_content_type(content_type)
     if not 0 <= index < 100_000:
         raise Invalid("The chunk index is out of range.", code="bad_chunk_index")
@@ -144,9 +149,13 @@ def receive_chunk(
                 "A different chunk with this index was already received.", code="chunk_conflict"
             )
         return ChunkReceipt(answer=answer, index=index, duplicate=True)
-    if answer.size_bytes + len(data) > settings.max_upload_bytes:
-        raise TooLarge(f"An answer may be at most {settings.max_upload_bytes} bytes.")
+    if max(declared_size, answer.size_bytes + len(data)) > settings.max_upload_bytes:
+        _discard_chunks(session, storage=storage, answer=answer)
+        answer.failure_code = "too_large"
+        answer.failure_reason = f"An answer may be at most {settings.max_upload_bytes} bytes."
+        raise TooLarge(answer.failure_reason, keep_changes=True)
     storage.put(media.chunk_key(answer.id, index), data)
+    answer.failure_code = answer.failure_reason = None  # a new recording replaces a refused one
     answer.chunks.append(
         AnswerChunk(org_id=answer.org_id, index=index, size_bytes=len(data), sha256=sha256.lower())
     )
@@ -190,7 +199,9 @@ def complete_answer(
     try:
         extension = media.sniff(head, total_size=answer.size_bytes)
     except (Invalid, UnsupportedMedia) as exc:
+        # Keep the refusal on record, and drop the upload so the answer can be recorded again.
         _discard_chunks(session, storage=storage, answer=answer)
+        answer.failure_code, answer.failure_reason = exc.code, exc.message
         exc.keep_changes = True
         raise
     answer.media_key = media.answer_key(answer.id, extension)

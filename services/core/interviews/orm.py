@@ -106,6 +106,8 @@ class Transcript(OrgScoped, Base):
     language_probability: Mapped[float]
     words: Mapped[list[dict[str, float | str]]] = mapped_column(JSON)
     speech_regions: Mapped[list[list[float]]] = mapped_column(JSON)
+    # too_short, wrong_language, low_confidence, mostly_non_speech (models/asr/quality.py)
+    quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     processing_seconds: Mapped[float]
 
 

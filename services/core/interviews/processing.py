@@ -32,6 +32,7 @@ class TranscriptRecord:
     language_probability: float
     words: list[dict[str, Any]]
     speech_regions: list[list[float]]
+    quality_flags: list[str]
     duration_seconds: float
     speech_seconds: float
     processing_seconds: float
@@ -114,6 +115,7 @@ def save_transcript(session: Session, *, claim: ClaimedAnswer, record: Transcrip
                 "language_probability": record.language_probability,
                 "words": record.words,
                 "speech_regions": record.speech_regions,
+                "quality_flags": record.quality_flags,
                 "processing_seconds": record.processing_seconds,
                 "created_at": utcnow(),
             },
