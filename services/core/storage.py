@@ -91,36 +91,53 @@ class S3Storage:
             aws_secret_access_key=secret.get_secret_value() if secret else None,
         )
 
+    @contextlib.contextmanager
+    def _missing_as_file_not_found(self, key: str) -> Iterator[None]:
+        from botocore.exceptions import ClientError
+
+        try:
+            yield
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(key) from exc
+            raise
+
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=_safe_key(key), Body=data)
 
     def put_parts(self, key: str, parts: Iterable[str]) -> None:
+        # Browser chunks are smaller than S3's 5 MB multipart minimum, so they are joined here
+        # and sent as one (multipart, when large) upload.
         with tempfile.TemporaryFile() as tmp:
             for part in parts:
-                self.client.download_fileobj(self.bucket, part, tmp)
+                with self._missing_as_file_not_found(part):
+                    body = self.client.get_object(Bucket=self.bucket, Key=_safe_key(part))["Body"]
+                shutil.copyfileobj(body, tmp)
             tmp.seek(0)
             self.client.upload_fileobj(tmp, self.bucket, _safe_key(key))
 
     def get(self, key: str) -> bytes:
-        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        with self._missing_as_file_not_found(key):
+            response = self.client.get_object(Bucket=self.bucket, Key=_safe_key(key))
+        return bytes(response["Body"].read())
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError:
+            with self._missing_as_file_not_found(key):
+                self.client.head_object(Bucket=self.bucket, Key=_safe_key(key))
+        except FileNotFoundError:
             return False
         return True
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
+        self.client.delete_object(Bucket=self.bucket, Key=_safe_key(key))
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / Path(key).name
-            self.client.download_file(self.bucket, key, str(path))
+            path = Path(folder) / Path(_safe_key(key)).name
+            with self._missing_as_file_not_found(key):
+                self.client.download_file(self.bucket, key, str(path))
             yield path
 
 

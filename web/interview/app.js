@@ -20,6 +20,7 @@ const S = {
   timers: [],          // intervals/timeouts of the current step
   busy: false,         // recording or uploading: warn before leaving the page
   noSpeech: new Set(), // question ids whose answer had no speech
+  watching: true,      // background answer checks run until the interview ends
 };
 
 // ---------------------------------------------------------------- helpers
@@ -627,7 +628,7 @@ function noSpeechNotice(question, out) {
 async function watchAnswer(qid, { onUpdate }) {
   const started = performance.now();
   let toldWaited = false;
-  while (performance.now() - started < 180000) {
+  while (S.watching && performance.now() - started < 180000) {
     await sleep(performance.now() - started < 30000 ? 2000 : 5000);
     let out;
     try {
@@ -636,6 +637,7 @@ async function watchAnswer(qid, { onUpdate }) {
       if (err.transient) continue;
       return;
     }
+    if (!S.watching) return;
     const q = S.data.questions.find((x) => x.question_id === qid);
     if (q) q.answer_state = out.state;
     if (["transcribed", "no_speech", "failed"].includes(out.state)) {
@@ -691,6 +693,7 @@ function thanks() {
   const d = S.data;
   if (S.media) { stopStream(S.media.stream); S.media = null; }
   S.busy = false;
+  S.watching = false;
   setBanner();
   show("Thank you",
     h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"),

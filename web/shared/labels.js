@@ -39,3 +39,11 @@ export function toneOf(table, code) {
   const entry = table[code];
   return Array.isArray(entry) ? entry[1] : "";
 }
+
+// Text-quality flags stored with a transcript (what reviewers should know before trusting it).
+export const QUALITY_FLAGS = {
+  too_short: "Short answer: under 20 words",
+  wrong_language: "Not in the interview's language",
+  low_confidence: "Transcription often unsure",
+  mostly_non_speech: "Mostly silence or noise",
+};

@@ -8,7 +8,7 @@
 import { ApiError, get, post, setCsrfToken } from "/shared/api.js";
 import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
 import {
-  ANSWER_STATES, INTERVIEW_STATES, ROLES, STATUSES, labelOf, toneOf,
+  ANSWER_STATES, INTERVIEW_STATES, QUALITY_FLAGS, ROLES, STATUSES, labelOf, toneOf,
 } from "/shared/labels.js";
 
 const main = document.getElementById("main");
@@ -524,8 +524,11 @@ function transcriptBlock(interviewId, answer, audio, n) {
   } else {
     box.append(t.text || "(empty transcript)");
   }
+  const flags = t.quality_flags || [];
   const details = h("details", { class: "transcript-box" },
     h("summary", {}, `Transcript (${words.length} words)`),
+    flags.length ? h("p", { class: "row flags" }, h("span", { class: "small" }, "Quality notes:"),
+      flags.map((f) => chip(labelOf(QUALITY_FLAGS, f), "warning"))) : null,
     audio && words.length ? h("p", { class: "hint" },
       "Select a word to play the recording from there; the word being spoken is highlighted. A dotted underline marks words the transcription is unsure of.") : null,
     box,
