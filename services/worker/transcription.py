@@ -53,6 +53,12 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
     )
 
 
+def _fail(claim: processing.ClaimedAnswer, code: str, reason: str) -> str:
+    with unit_of_work() as session:
+        processing.mark_failed(session, claim=claim, code=code, reason=reason)
+    return "failed"
+
+
 def transcribe_answer(answer_id: str) -> str:
     """Run the whole chain for one answer; returns what happened, for logs and tests."""
     settings = get_settings()
@@ -68,18 +74,9 @@ def transcribe_answer(answer_id: str) -> str:
         with get_storage().local_copy(claim.media_key) as path:
             record = _transcribe_file(path)
     except AudioError as exc:
-        with unit_of_work() as session:
-            processing.mark_failed(session, claim=claim, code=exc.code, reason=exc.message)
-        return "failed"
+        return _fail(claim, exc.code, exc.message)
     except FileNotFoundError:
-        with unit_of_work() as session:
-            processing.mark_failed(
-                session,
-                claim=claim,
-                code="media_missing",
-                reason="The recording could not be found in storage.",
-            )
-        return "failed"
+        return _fail(claim, "media_missing", "The recording could not be found in storage.")
     except OSError as exc:
         with unit_of_work() as session:
             processing.release(session, claim=claim)
@@ -87,14 +84,7 @@ def transcribe_answer(answer_id: str) -> str:
     except Exception:
         # A bug, not bad input: fail visibly rather than loop; the log has the traceback.
         log.exception("transcription of answer %s crashed", answer_id)
-        with unit_of_work() as session:
-            processing.mark_failed(
-                session,
-                claim=claim,
-                code="internal_error",
-                reason="An unexpected error stopped the transcription.",
-            )
-        return "failed"
+        return _fail(claim, "internal_error", "An unexpected error stopped the transcription.")
     with unit_of_work() as session:
         processing.save_transcript(session, claim=claim, record=record)
     return "no_speech" if not record.words else "transcribed"

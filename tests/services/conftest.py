@@ -171,10 +171,9 @@ class World:
         return client
 
 
-@pytest.fixture
-def world(database: str) -> Iterator[World]:
+def _world() -> World:
     publisher = RecordingPublisher()
-    yield World(
+    return World(
         a=seed_organisation("a"),
         b=seed_organisation("b"),
         publisher=publisher,
@@ -183,14 +182,13 @@ def world(database: str) -> Iterator[World]:
 
 
 @pytest.fixture
-def sqlite_world(sqlite_database: str) -> Iterator[World]:
-    publisher = RecordingPublisher()
-    yield World(
-        a=seed_organisation("a"),
-        b=seed_organisation("b"),
-        publisher=publisher,
-        app=create_app(publisher=publisher),
-    )
+def world(database: str) -> World:
+    return _world()
+
+
+@pytest.fixture
+def sqlite_world(sqlite_database: str) -> World:
+    return _world()
 
 
 @pytest.fixture(

@@ -22,7 +22,7 @@ from services.api.app import create_app
 from services.core.db import unit_of_work
 from services.core.interviews.orm import Transcript
 from tests.conftest import reset_caches
-from tests.models.asr.media import encode, white_noise
+from tests.models.asr.media import encode, video_without_audio, white_noise
 from tests.services.conftest import seed_organisation
 from tests.services.pipeline import (
     FINAL,
@@ -97,19 +97,6 @@ def test_a_worker_killed_mid_transcription_loses_nothing_and_transcribes_once(
     assert "ask not what your country" in transcript.text.lower()
 
 
-def _video_without_audio(path: Path) -> bytes:
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("mpeg4", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(50):
-            image = np.full((48, 64, 3), i * 4, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path.read_bytes()
-
-
 def _lying_header(samples: np.ndarray) -> bytes:
     """A WAV whose header claims three hours while it carries a few seconds."""
     data = (samples * 32767).astype(np.int16).tobytes()
@@ -144,7 +131,10 @@ def _malformed(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
         "truncated_webm": (webm[: len(webm) * 2 // 5], "audio/webm;codecs=opus"),
         "zero_bytes": (b"", "audio/webm"),
         "random_bytes": (b"\x00\x01" + rng.bytes(50_000), "audio/webm"),
-        "video_without_audio": (_video_without_audio(tmp_path / "v.mp4"), "video/mp4"),
+        "video_without_audio": (
+            video_without_audio(tmp_path / "v.mp4", 50).read_bytes(),
+            "video/mp4",
+        ),
         "a_fifth_of_a_second": (wav(jfk[: RATE // 5]), "audio/wav"),
         "a_minute_of_silence": (wav(np.zeros(60 * RATE, dtype=np.float32)), "audio/wav"),
         "a_minute_of_noise": (wav(white_noise(60, 0.05, seed=3)), "audio/wav"),

@@ -47,3 +47,17 @@ def encode(samples: np.ndarray, path: Path, container: str, codec: str) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+def video_without_audio(path: Path, frames: int = 25) -> Path:
+    """An mp4 with a picture and no sound, as a camera-only upload would be."""
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            image = np.full((48, 64, 3), i * 4 % 256, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path

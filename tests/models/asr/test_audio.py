@@ -6,12 +6,11 @@ import struct
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
 from models.asr import SAMPLE_RATE, AudioError, DecodedAudio, decode_audio
-from tests.models.asr.media import JFK, LIBRISPEECH, SPEECH_DIR, encode
+from tests.models.asr.media import JFK, LIBRISPEECH, SPEECH_DIR, encode, video_without_audio
 
 MATROSKA_CLUSTER_ID = bytes.fromhex("1F43B675")
 
@@ -108,16 +107,7 @@ def test_random_bytes_named_webm_are_not_audio(tmp_path: Path) -> None:
 
 
 def test_video_without_sound_has_no_audio_track(tmp_path: Path) -> None:
-    path = tmp_path / "answer.mp4"
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("mpeg4", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(25):
-            image = np.full((48, 64, 3), i * 8, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    path = video_without_audio(tmp_path / "answer.mp4")
 
     with pytest.raises(AudioError) as caught:
         decode_audio(path)
