@@ -182,6 +182,16 @@ class AnswerDetail(AnswerSummary):
     transcript: TranscriptOut | None
 
 
+class DecisionOut(Out):
+    id: str
+    interview_id: str
+    actor_id: str
+    from_status: str
+    to_status: str
+    reason: str
+    created_at: dt.datetime
+
+
 class InterviewDetail(BaseModel):
     interview_id: str
     role_id: str
@@ -191,6 +201,7 @@ class InterviewDetail(BaseModel):
     state: str
     status: str
     answers: list[AnswerDetail]
+    decisions: list[DecisionOut]
 
 
 class DecisionIn(BaseModel):
@@ -201,16 +212,6 @@ class DecisionIn(BaseModel):
         max_length=100,
         description="What the person had opened before deciding.",
     )
-
-
-class DecisionOut(Out):
-    id: str
-    interview_id: str
-    actor_id: str
-    from_status: str
-    to_status: str
-    reason: str
-    created_at: dt.datetime
 
 
 class AuditOut(Out):
@@ -234,9 +235,22 @@ class CandidateQuestion(BaseModel):
     answer_state: str | None
 
 
+class CompetencyName(BaseModel):
+    key: str
+    name: str
+    description: str
+
+
 class CandidateInterviewOut(BaseModel):
     organisation: str
     role_title: str
+    competencies: list[CompetencyName] = Field(
+        description="What the answers are assessed against (the role's rubric)."
+    )
+    retention_days: int
+    contact_email: str | None = Field(
+        description="Where to ask for an accommodation or a human-only review."
+    )
     state: str
     notice_version: str
     think_seconds: int

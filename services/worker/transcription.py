@@ -9,6 +9,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from models.asr import AudioError, assess_quality, decode_audio, detect_speech
 from services.core.db import unit_of_work
 from services.core.interviews import processing
@@ -78,16 +80,28 @@ def transcribe_answer(answer_id: str) -> str:
     except FileNotFoundError:
         return _fail(claim, "media_missing", "The recording could not be found in storage.")
     except OSError as exc:
-        with unit_of_work() as session:
-            processing.release(session, claim=claim)
+        _release(claim)
         raise TransientError(str(exc)) from exc
     except Exception:
         # A bug, not bad input: fail visibly rather than loop; the log has the traceback.
         log.exception("transcription of answer %s crashed", answer_id)
         return _fail(claim, "internal_error", "An unexpected error stopped the transcription.")
-    with unit_of_work() as session:
-        processing.save_transcript(session, claim=claim, record=record)
+    try:
+        with unit_of_work() as session:
+            processing.save_transcript(session, claim=claim, record=record)
+    except OperationalError as exc:  # the database went away between claim and save
+        _release(claim)
+        raise TransientError(str(exc)) from exc
     return "no_speech" if not record.words else "transcribed"
+
+
+def _release(claim: processing.ClaimedAnswer) -> None:
+    """Hand the answer back for the retry; if even that fails, the sweeper will."""
+    try:
+        with unit_of_work() as session:
+            processing.release(session, claim=claim)
+    except OperationalError:
+        log.warning("could not release answer %s; the sweeper will requeue it", claim.answer_id)
 
 
 def fail_after_retries(answer_id: str, reason: str) -> None:

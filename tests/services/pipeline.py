@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi.testclient import TestClient
 
 from services.core.db import unit_of_work
+from services.core.interviews import candidate, invitations
 from services.core.interviews.orm import Answer
+
+if TYPE_CHECKING:
+    from tests.services.conftest import Org
 
 SPEECH = Path(__file__).parents[1] / "data" / "speech"
 FINAL = {"transcribed", "no_speech", "failed"}
@@ -137,3 +144,35 @@ def wait_for_state(
             return answer
         time.sleep(poll)
     raise AssertionError(f"answer {answer_id} did not reach {states} within {timeout} s")
+
+
+def new_interview(org: Org) -> str:
+    """A second consented interview of the organisation's role; returns its invite token."""
+    with unit_of_work(org_id=org.org_id) as session:
+        issued = invitations.invite_candidate(
+            session,
+            org_id=org.org_id,
+            actor_id=None,
+            role_id=org.role_id,
+            name="Second",
+            email="s@x.com",
+            ttl_days=1,
+        )
+        candidate.record_consent(
+            session,
+            interview=issued.interview,
+            accepted=True,
+            notice_version=candidate.NOTICE_VERSION,
+            client="test",
+        )
+        return issued.token
+
+
+def silence_wav(seconds: float) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x00" * int(16000 * seconds))
+    return buffer.getvalue()

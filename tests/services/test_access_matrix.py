@@ -137,6 +137,13 @@ def _endpoints(a: Org) -> list[Endpoint]:
             body=lambda: {"chunk_count": 1, "sha256": CHUNK_SHA},
         ),
         Endpoint("GET", f"/api/v1/candidate/answers/{q1}", frozenset({"candidate"})),
+        # Uploaded and waiting for transcription: authorised, but not restartable (409).
+        Endpoint(
+            "POST",
+            f"/api/v1/candidate/answers/{q1}/restart",
+            frozenset({"candidate"}),
+            ok=frozenset({409}),
+        ),
         # B's candidate has not answered everything: 409 is an authorised answer too.
         Endpoint(
             "POST", "/api/v1/candidate/finish", frozenset({"candidate"}), ok=frozenset({200, 409})

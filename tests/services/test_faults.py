@@ -29,10 +29,10 @@ from tests.services.pipeline import (
     SPEECH,
     RealWorker,
     answer_row,
+    new_interview,
     upload,
     wait_for_state,
 )
-from tests.services.test_pipeline import new_interview
 
 pytestmark = pytest.mark.slow
 RATE = 16000

@@ -6,9 +6,6 @@ Runs on the embedded defaults (SQLite, SQLAlchemy broker) and on PostgreSQL + Re
 
 from __future__ import annotations
 
-import io
-import wave
-
 import jiwer
 import pytest
 from fastapi.testclient import TestClient
@@ -18,46 +15,22 @@ from services.api.app import create_app
 from services.api.publisher import CeleryPublisher
 from services.core import jobs
 from services.core.db import unit_of_work
-from services.core.interviews import candidate, invitations
 from services.core.interviews.orm import Transcript
 from services.core.settings import get_settings
-from tests.services.conftest import Org, seed_organisation
-from tests.services.pipeline import FINAL, SPEECH, RealWorker, normalise, reference, upload
+from tests.services.conftest import seed_organisation
+from tests.services.pipeline import (
+    FINAL,
+    SPEECH,
+    RealWorker,
+    new_interview,
+    normalise,
+    reference,
+    silence_wav,
+    upload,
+)
 from tests.services.pipeline import wait_for_state as _wait
 
 pytestmark = pytest.mark.slow
-
-
-def new_interview(org: Org) -> str:
-    """A second consented interview of the organisation's role; returns its invite token."""
-    with unit_of_work(org_id=org.org_id) as session:
-        issued = invitations.invite_candidate(
-            session,
-            org_id=org.org_id,
-            actor_id=None,
-            role_id=org.role_id,
-            name="Second",
-            email="s@x.com",
-            ttl_days=1,
-        )
-        candidate.record_consent(
-            session,
-            interview=issued.interview,
-            accepted=True,
-            notice_version=candidate.NOTICE_VERSION,
-            client="test",
-        )
-        return issued.token
-
-
-def silence_wav(seconds: float) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x00\x00" * int(16000 * seconds))
-    return buffer.getvalue()
 
 
 def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason(

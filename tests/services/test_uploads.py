@@ -11,6 +11,7 @@ from services.core.db import unit_of_work
 from services.core.interviews.orm import Answer, Invitation
 from services.core.storage import get_storage
 from tests.services.conftest import World, tone_wav
+from tests.services.pipeline import silence_wav
 
 
 def _put(
@@ -176,3 +177,36 @@ def test_decisions_need_a_reason_and_are_a_persons(sqlite_world: World) -> None:
     decision = made.json()
     assert decision["from_status"] == "new" and decision["to_status"] == "advanced"
     assert decision["actor_id"]
+
+
+def test_a_cut_off_upload_can_be_recorded_again_from_the_start(sqlite_world: World) -> None:
+    client, q1 = sqlite_world.candidate(sqlite_world.a), sqlite_world.a.question_ids[1]
+    first = tone_wav(2.0)
+    assert _put(client, q1, first[:30000]).status_code == 200  # then the connection was lost
+    second = tone_wav(3.0)
+    assert _put(client, q1, second[:30000]).status_code == 409  # a new take clashes at chunk 0
+    restarted = client.post(f"/api/v1/candidate/answers/{q1}/restart")
+    assert restarted.status_code == 200 and restarted.json()["received_chunks"] == []
+    assert _put(client, q1, second).status_code == 200
+    assert _complete(client, q1, second).json()["state"] == "uploaded"
+
+
+def test_a_silent_answer_may_be_recorded_again_and_a_heard_one_may_not(
+    sqlite_world: World,
+) -> None:
+    from services.worker import transcription
+
+    client, q1 = sqlite_world.candidate(sqlite_world.a), sqlite_world.a.question_ids[1]
+    silence = silence_wav(3.0)
+    assert _put(client, q1, silence).status_code == 200
+    answer_id = _complete(client, q1, silence).json()["answer_id"]
+    assert transcription.transcribe_answer(answer_id) == "no_speech"
+    assert client.get(f"/api/v1/candidate/answers/{q1}").json()["state"] == "no_speech"
+    again = client.post(f"/api/v1/candidate/answers/{q1}/restart")
+    assert again.status_code == 200 and again.json()["state"] == "receiving"
+    with unit_of_work() as session:
+        answer = session.get(Answer, answer_id)
+        assert answer is not None and answer.media_key is None and answer.attempts == 0
+    q0 = sqlite_world.a.question_ids[0]  # uploaded and waiting: not restartable
+    refused = client.post(f"/api/v1/candidate/answers/{q0}/restart")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "already_answered"

@@ -134,9 +134,8 @@ function linkProblem(err) {
   show(expired ? "Link expired" : "Link not valid",
     h("h1", {}, expired ? "This interview link has expired" : "This interview link does not work"),
     h("p", { class: "lead" }, err ? err.message : "The link is incomplete. Open the interview from the link in your invitation email, exactly as you received it."),
-    h("p", {}, expired
-      ? "Interview links are valid for a limited time. Contact the recruiter who invited you and ask for a new link."
-      : "Check that you copied the whole link, including the part after the # sign. If it still does not work, contact the recruiter who invited you."));
+    expired ? null : h("p", {},
+      "Check that you copied the whole link, including the part after the # sign. If it still does not work, contact the recruiter who invited you."));
 }
 
 // ---------------------------------------------------------------- welcome and consent
@@ -292,15 +291,17 @@ function deviceCheck() {
       S.media = { ...opened, mimeType: pickMimeType(opened.hasVideo) };
       if (S.media.mimeType === null) throw Object.assign(new Error("unsupported"), { kind: "unsupported" });
       working();
+      start.hidden = false;
+      start.textContent = "Check again";
       start.classList.add("btn--secondary");
     } catch (err) {
+      start.hidden = true; // the notice has its own "Try again"
       const [title, help] = HELP[err.kind] || HELP.other;
       render(area, h("div", { class: "notice notice--danger", role: "alert" },
         h("p", {}, h("strong", {}, title)), h("p", {}, help),
         h("div", { class: "btn-row" }, h("button", { type: "button", class: "btn", onclick: run }, "Try again"))));
     } finally {
       start.disabled = false;
-      start.textContent = "Check again";
     }
   };
 
@@ -536,6 +537,9 @@ async function saveAnswer(question, recorder, phase, fatalAtStop) {
     if (err.transient) {
       actions.push(h("button", { type: "button", class: "btn", onclick: () => saveAnswer(question, recorder, phase, null) }, "Try again"));
     } else if (["already_answered", "interview_not_open"].includes(err.code)) {
+      if (err.code === "already_answered" && S.noSpeech.has(qid)) {
+        actions.push(h("p", {}, "Recording this answer again is not possible yet. Your first recording is kept, and the recruiting team will see that no speech was heard in it."));
+      }
       S.noSpeech.delete(qid);
       actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
     } else {
@@ -585,7 +589,7 @@ function answerSaved(question, phase) {
   const qid = question.question_id;
   const n = numberOf(qid);
   const isLast = !S.data.questions.some((q) => q.question_id !== qid && (!q.answer_state || q.answer_state === "receiving"));
-  const check = h("p", { class: "muted", "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking that we could hear you…");
+  const check = h("div", { class: "check-status", "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking that we could hear you…");
   const next = h("button", { type: "button", class: "btn" }, isLast ? "Finish the interview" : "Next question");
   next.addEventListener("click", () => nextStep());
   render(phase,
@@ -600,7 +604,6 @@ function answerSaved(question, phase) {
     if (state === "transcribed") {
       render(check, "We could hear you clearly.");
     } else if (state === "no_speech") {
-      check.className = "";
       render(check, noSpeechNotice(question, out));
     } else if (state === "failed") {
       render(check, `Your answer is saved, but it could not be processed${out.failure_reason ? `: ${out.failure_reason}` : "."} The recruiting team will see this.`);
@@ -613,11 +616,12 @@ function answerSaved(question, phase) {
 
 function noSpeechNotice(question, out) {
   const n = numberOf(question.question_id);
-  return h("span", { class: "notice notice--warning", role: "alert" },
-    h("strong", {}, `We could not hear any speech in your answer to question ${n}. `),
-    out && out.failure_reason ? `${out.failure_reason} ` : "",
-    "Check that your microphone is not muted and that you are close to it, then record the answer again. This does not count as a retake. ",
-    h("button", { type: "button", class: "btn btn--small", onclick: () => { setBanner(); askQuestion(question); } }, `Record question ${n} again`));
+  return h("div", { class: "notice notice--warning nospeech", role: "alert" },
+    h("p", {}, h("strong", {}, `We could not hear any speech in your answer to question ${n}.`)),
+    out && out.failure_reason ? h("p", {}, out.failure_reason) : null,
+    h("p", {}, "Check that your microphone is not muted and that you are close to it, then record the answer again. This does not count as a retake."),
+    h("div", { class: "btn-row" },
+      h("button", { type: "button", class: "btn btn--small", onclick: () => { setBanner(); askQuestion(question); } }, `Record question ${n} again`)));
 }
 
 /**
@@ -641,10 +645,10 @@ async function watchAnswer(qid, { onUpdate }) {
     const q = S.data.questions.find((x) => x.question_id === qid);
     if (q) q.answer_state = out.state;
     if (["transcribed", "no_speech", "failed"].includes(out.state)) {
+      if (out.state === "no_speech") S.noSpeech.add(qid);
       const shown = onUpdate(out.state, out);
       if (out.state === "no_speech" && !shown) {
         // The candidate has moved on: tell them in a banner once they are not recording.
-        S.noSpeech.add(qid);
         while (S.busy) await sleep(1000);
         const question = S.data.questions.find((x) => x.question_id === qid);
         if (question && S.noSpeech.has(qid)) setBanner(noSpeechNotice(question, out));

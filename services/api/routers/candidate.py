@@ -21,6 +21,7 @@ from services.core.interviews import candidate
 from services.core.interviews.orm import Answer
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
+from services.core.rubrics import service as rubrics
 
 router = APIRouter(prefix="/candidate", tags=["candidate"])
 
@@ -40,9 +41,14 @@ def get_interview(interview: CandidateInterview, session: DbSession) -> dict[str
         for item in role.script
     ]
     pending = [q["position"] for q in questions if q["answer_state"] in (None, "receiving")]
+    assessed = {item.question.competency_key for item in role.script}
+    rubric = rubrics.get_version(session, rubric_version_id=role.rubric_version_id)
     return {
         "organisation": organisation.name,
         "role_title": role.title,
+        "competencies": [c for c in rubric.competencies if c.key in assessed],
+        "retention_days": organisation.retention_days,
+        "contact_email": organisation.contact_email,
         "state": interview.state.value,
         "notice_version": candidate.NOTICE_VERSION,
         "think_seconds": role.think_seconds,
@@ -135,6 +141,17 @@ def complete(
         question_id=question_id,
         chunk_count=body.chunk_count,
         sha256=body.sha256,
+    )
+    return _answer_out(answer)
+
+
+@router.post("/answers/{question_id}/restart", response_model=schemas.CandidateAnswerOut)
+def restart(
+    question_id: str, interview: CandidateInterview, session: DbSession, storage: StorageDep
+) -> dict[str, object]:
+    """Record an answer again after a cut-off upload, silence or unreadable media."""
+    answer = candidate.restart_answer(
+        session, storage=storage, interview=interview, question_id=question_id
     )
     return _answer_out(answer)
 

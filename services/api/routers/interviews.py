@@ -16,7 +16,7 @@ router = APIRouter(tags=["interviews"])
 
 @router.get("/interviews/{interview_id}", response_model=schemas.InterviewDetail)
 def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> dict[str, object]:
-    interview = review.get_interview(session, interview_id=interview_id)
+    interview = review.open_interview(session, actor=staff.actor, interview_id=interview_id)
     transcripts = review.transcripts_of(session, interview=interview)
     questions = review.questions_of(session, interview=interview)
     answers = []
@@ -42,6 +42,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         "state": interview.state.value,
         "status": interview.status,
         "answers": answers,
+        "decisions": review.decisions_of(session, interview=interview),
     }
 
 

@@ -57,7 +57,10 @@ def load_demo(*, publisher: JobPublisher, password: str) -> str:
 def _create_organisation(doc: dict[str, Any], password: str) -> tuple[str, str]:
     with unit_of_work() as session:
         org = organisations.create_organisation(
-            session, name=doc["organisation"]["name"], slug=doc["organisation"]["slug"]
+            session,
+            name=doc["organisation"]["name"],
+            slug=doc["organisation"]["slug"],
+            contact_email=f"talent@{doc['organisation']['slug']}.example.com",
         )
         for who, staff_role, name in STAFF:
             organisations.create_user(

@@ -230,6 +230,50 @@ def _discard_chunks(session: Session, *, storage: MediaStorage, answer: Answer) 
     after_commit(session, lambda: [storage.delete(key) for key in keys])
 
 
+RESTARTABLE = frozenset({AnswerState.RECEIVING, AnswerState.NO_SPEECH, AnswerState.FAILED})
+
+
+def restart_answer(
+    session: Session, *, storage: MediaStorage, interview: Interview, question_id: str
+) -> Answer:
+    """Start an answer's recording over: after a cut-off upload, silence or unreadable media.
+
+    This never uses one of the role's retakes: the candidate was not heard the first time.
+    """
+    if interview.state not in _ANSWERING:
+        raise Conflict(
+            f"This interview is {interview.state.value}; answers cannot be recorded.",
+            code="interview_not_open",
+        )
+    check_question(session, interview=interview, question_id=question_id)
+    answer = session.scalar(
+        select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
+    )
+    if answer is None:
+        raise NotFound("Nothing was recorded for this question yet.", code="no_upload")
+    if answer.state not in RESTARTABLE:
+        raise Conflict("This question has already been answered.", code="already_answered")
+    previous = answer.state
+    _discard_chunks(session, storage=storage, answer=answer)
+    if answer.media_key is not None:
+        old_key = answer.media_key
+        after_commit(session, lambda: storage.delete(old_key))
+    if previous != AnswerState.RECEIVING:
+        _set_state(answer, AnswerState.RECEIVING)
+    answer.media_key = answer.sha256 = answer.failure_code = answer.failure_reason = None
+    answer.duration_seconds = answer.speech_seconds = None
+    answer.attempts = 0
+    audit.record(
+        session,
+        org_id=answer.org_id,
+        actor=_actor(interview),
+        action="answer.restarted",
+        subject=f"answer:{answer.id}",
+        data={"previous_state": previous.value},
+    )
+    return answer
+
+
 def _set_state(answer: Answer, target: AnswerState) -> None:
     check_answer_transition(answer.state, target)
     answer.state = target

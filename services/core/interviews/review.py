@@ -30,6 +30,30 @@ def get_interview(session: Session, *, interview_id: str) -> Interview:
     return interview
 
 
+def open_interview(session: Session, *, actor: str, interview_id: str) -> Interview:
+    """An interview a staff member opens; the view is logged."""
+    interview = get_interview(session, interview_id=interview_id)
+    audit.record(
+        session,
+        org_id=interview.org_id,
+        actor=actor,
+        action="interview.view",
+        subject=f"interview:{interview.id}",
+    )
+    return interview
+
+
+def decisions_of(session: Session, *, interview: Interview) -> list[Decision]:
+    """Every status change of the candidate, oldest first."""
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.interview_id == interview.id)
+            .order_by(Decision.created_at)
+        )
+    )
+
+
 def transcripts_of(session: Session, *, interview: Interview) -> dict[str, Transcript]:
     """The newest transcript of each answer, by answer id."""
     answer_ids = [a.id for a in interview.answers]

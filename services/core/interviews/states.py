@@ -44,8 +44,9 @@ ANSWER_TRANSITIONS: dict[AnswerState, frozenset[AnswerState]] = {
         {AnswerState.TRANSCRIBED, AnswerState.NO_SPEECH, AnswerState.FAILED, AnswerState.UPLOADED}
     ),
     AnswerState.TRANSCRIBED: frozenset(),
-    AnswerState.NO_SPEECH: frozenset(),
-    AnswerState.FAILED: frozenset(),
+    # A silent or unreadable recording may be recorded again, without using a retake.
+    AnswerState.NO_SPEECH: frozenset({AnswerState.RECEIVING}),
+    AnswerState.FAILED: frozenset({AnswerState.RECEIVING}),
 }
 
 ANSWER_DONE = frozenset({AnswerState.TRANSCRIBED, AnswerState.NO_SPEECH, AnswerState.FAILED})

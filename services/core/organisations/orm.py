@@ -23,6 +23,8 @@ class Organisation(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     retention_days: Mapped[int] = mapped_column(default=365)
+    # Where candidates ask for an accommodation or a human-only review.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
 
 
 class User(OrgScoped, Base):

@@ -103,8 +103,10 @@ def logout(session: Session, *, staff_session: StaffSession) -> None:
     staff_session.revoked_at = utcnow()
 
 
-def create_organisation(session: Session, *, name: str, slug: str) -> Organisation:
-    organisation = Organisation(name=name, slug=slug)
+def create_organisation(
+    session: Session, *, name: str, slug: str, contact_email: str | None = None
+) -> Organisation:
+    organisation = Organisation(name=name, slug=slug, contact_email=contact_email)
     session.add(organisation)
     session.flush()
     return organisation
