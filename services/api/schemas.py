@@ -283,3 +283,13 @@ class CandidateAnswerOut(BaseModel):
     failure_code: str | None = None
     failure_reason: str | None = None
     received_chunks: list[int] = []
+
+
+class BankQuestionOut(Out):
+    key: str
+    competency_key: str
+    text: str
+
+
+class BankInstallOut(BaseModel):
+    added: int = Field(description="Shipped questions newly added; 0 when all were there already.")
