@@ -144,7 +144,8 @@ function welcome() {
   const d = S.data;
   const n = d.questions.length;
   const competencies = Array.isArray(d.competencies) && d.competencies.length
-    ? h("ul", { class: "competencies" }, d.competencies.map((c) => h("li", {}, typeof c === "string" ? c : (c.name || c.key))))
+    ? h("ul", { class: "competencies" }, d.competencies.map((c) => (typeof c === "string" ? h("li", {}, c)
+      : h("li", {}, h("strong", {}, c.name || c.key), c.description ? `: ${c.description}` : ""))))
     : null;
   const consentBox = h("div", { class: "card consent" });
 
@@ -423,12 +424,49 @@ function countdown(seconds, onTick, onDone) {
   return () => window.clearInterval(id);
 }
 
-function askQuestion(question) {
+const RESTARTABLE = ["receiving", "no_speech", "failed"];
+
+/**
+ * Clear what an earlier take of this question left on the server (chunks of a cut-off upload,
+ * or a recording with no speech or unreadable media), so a new take never reuses its chunk
+ * indexes. Restarting never uses one of the role's retakes. Throws ApiError.
+ */
+async function freshTake(question) {
+  const qid = encodeURIComponent(question.question_id);
+  let state = question.answer_state;
+  if (!state || state === "receiving") {
+    const out = await get(`/candidate/answers/${qid}`);
+    if (out.state === "not_started") return;
+    if (out.state === "receiving" && !(out.received_chunks || []).length) return;
+    state = out.state;
+  }
+  if (!RESTARTABLE.includes(state)) {
+    throw new ApiError(409, "already_answered", "This question has already been answered.");
+  }
+  const out = await post(`/candidate/answers/${qid}/restart`);
+  question.answer_state = out.state;
+  S.noSpeech.delete(question.question_id);
+}
+
+async function askQuestion(question) {
   if (!question) { finish(); return; }
   if (!S.media) { deviceCheck(); return; }
   const d = S.data;
   const phase = h("div", { class: "card phase" });
   show(`Question ${numberOf(question.question_id)}`, progressHead(question), phase);
+  render(phase, h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Getting ready…"));
+  try {
+    await freshTake(question);
+  } catch (err) {
+    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+    const retry = err.transient
+      ? h("button", { type: "button", class: "btn", onclick: () => askQuestion(question) }, "Try again")
+      : h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue");
+    render(phase, errorNotice(err.code === "already_answered"
+      ? "Your answer to this question is already saved, so it is kept as it is." : err.message, retry));
+    retry.focus();
+    return;
+  }
 
   const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" });
   const startNow = h("button", { type: "button", class: "btn" }, "Start recording now");
@@ -537,9 +575,6 @@ async function saveAnswer(question, recorder, phase, fatalAtStop) {
     if (err.transient) {
       actions.push(h("button", { type: "button", class: "btn", onclick: () => saveAnswer(question, recorder, phase, null) }, "Try again"));
     } else if (["already_answered", "interview_not_open"].includes(err.code)) {
-      if (err.code === "already_answered" && S.noSpeech.has(qid)) {
-        actions.push(h("p", {}, "Recording this answer again is not possible yet. Your first recording is kept, and the recruiting team will see that no speech was heard in it."));
-      }
       S.noSpeech.delete(qid);
       actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
     } else {
@@ -606,7 +641,7 @@ function answerSaved(question, phase) {
     } else if (state === "no_speech") {
       render(check, noSpeechNotice(question, out));
     } else if (state === "failed") {
-      render(check, `Your answer is saved, but it could not be processed${out.failure_reason ? `: ${out.failure_reason}` : "."} The recruiting team will see this.`);
+      render(check, failedNotice(question, out));
     } else if (state === "waited") {
       render(check, "Your answer is being processed. You can carry on.");
     }
@@ -620,6 +655,15 @@ function noSpeechNotice(question, out) {
     h("p", {}, h("strong", {}, `We could not hear any speech in your answer to question ${n}.`)),
     out && out.failure_reason ? h("p", {}, out.failure_reason) : null,
     h("p", {}, "Check that your microphone is not muted and that you are close to it, then record the answer again. This does not count as a retake."),
+    h("div", { class: "btn-row" },
+      h("button", { type: "button", class: "btn btn--small", onclick: () => { setBanner(); askQuestion(question); } }, `Record question ${n} again`)));
+}
+
+function failedNotice(question, out) {
+  const n = numberOf(question.question_id);
+  return h("div", { class: "notice notice--warning", role: "alert" },
+    h("p", {}, h("strong", {}, `Your answer to question ${n} could not be processed${out && out.failure_reason ? `: ${out.failure_reason}` : "."}`)),
+    h("p", {}, "You can record the answer again; this does not count as a retake. If you carry on instead, the recruiting team will see that it could not be processed."),
     h("div", { class: "btn-row" },
       h("button", { type: "button", class: "btn btn--small", onclick: () => { setBanner(); askQuestion(question); } }, `Record question ${n} again`)));
 }

@@ -1,0 +1,112 @@
+"""Staff pages in a real browser: sign in, review a transcribed answer, record a decision."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from services.api.app import create_app
+from services.core.audit.orm import AuditEvent
+from services.core.db import unit_of_work
+from services.core.interviews.orm import Decision, Transcript
+from services.worker.transcription import transcribe_answer
+from tests.services.conftest import PASSWORD, Org, RecordingPublisher
+from tests.services.pipeline import SPEECH, upload
+from tests.web.conftest import PageLog
+
+pytestmark = pytest.mark.slow
+
+# Before sign-in the page asks who is signed in, and is told: nobody.
+SIGNED_OUT = r"status of 401 .*@ http://127\.0\.0\.1:\d+/api/v1/me$"
+
+
+def _transcribed_answer(org: Org) -> tuple[str, list[dict[str, object]]]:
+    """JFK's speech as the seeded candidate's answer to question 2, transcribed in-process."""
+    client = TestClient(create_app(publisher=RecordingPublisher()))
+    speech = (SPEECH / "jfk.flac").read_bytes()
+    answer_id = upload(client, org.invite_token, org.question_ids[1], speech, "audio/flac")
+    assert transcribe_answer(answer_id) == "transcribed"
+    with unit_of_work() as session:
+        transcript = session.scalars(
+            select(Transcript).where(Transcript.answer_id == answer_id)
+        ).one()
+        return answer_id, transcript.words
+
+
+def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
+    org: Org, live_server: str, launch: Callable[..., Browser]
+) -> None:
+    answer_id, words = _transcribed_answer(org)
+    page = launch().new_page(base_url=live_server)
+    log = PageLog.attach(page)
+
+    page.goto("/staff/")
+    page.get_by_label("Email").fill(org.emails["recruiter"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Role a").click()
+    candidates = page.locator("section", has=page.get_by_role("heading", name="Candidates"))
+    row = candidates.get_by_role("row", name=re.compile("Cand a"))
+    expect(row).to_contain_text("1/2 transcribed")
+    row.get_by_role("link", name="Cand a").click()
+
+    expect(page.get_by_role("heading", name="Cand a", level=1)).to_be_visible()
+    card = page.locator("article", has=page.get_by_role("heading", name=re.compile("^Question 2")))
+    card.locator("summary", has_text="Transcript").click()
+    index = next(i for i, w in enumerate(words) if "country" in str(w["text"]).lower())
+    start = float(words[index]["start"])  # type: ignore[arg-type]
+    word = card.locator(f'.word[data-i="{index}"]')
+    expect(word).to_contain_text("country")
+    word.click()
+    # Seeking lands on the word's start; playback may then move on a little.
+    page.wait_for_function(
+        "([audio, start]) => audio.currentTime >= start - 0.05 && audio.currentTime < start + 2",
+        arg=[card.locator("audio").element_handle(), start],
+        timeout=10_000,
+    )
+    expect(card.locator(".word--current")).to_have_count(1)
+
+    reason = "Clear, specific example of public service; advance to the panel."
+    page.get_by_label("New status").select_option("advanced")
+    page.get_by_label("Reason").fill(reason)
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.locator("#toast")).to_contain_text("Decision recorded: New → Advanced")
+
+    with unit_of_work() as session:
+        decision = session.scalars(
+            select(Decision).where(Decision.interview_id == org.interview_id)
+        ).one()
+        actions = {
+            (e.action, e.subject)
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.org_id == org.org_id))
+        }
+    assert (decision.to_status, decision.reason) == ("advanced", reason)
+    assert f"answer:{answer_id}:recording" in decision.viewed
+    assert f"answer:{answer_id}:transcript" in decision.viewed
+    assert ("interview.view", f"interview:{org.interview_id}") in actions
+    assert ("answer.media.view", f"answer:{answer_id}") in actions
+    assert log.problems(SIGNED_OUT) == []
+
+
+def test_a_psychologist_cannot_open_a_candidate(
+    org: Org, live_server: str, launch: Callable[..., Browser]
+) -> None:
+    page = launch().new_page(base_url=live_server)
+    log = PageLog.attach(page)
+
+    page.goto("/staff/")
+    page.get_by_label("Email").fill(org.emails["psychologist"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Rubric", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Roles")).to_have_count(0)
+
+    page.goto(f"/staff/#/interviews/{org.interview_id}")
+    expect(page.get_by_role("heading", name="Not available to your role")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Cand a")
+    assert log.problems(SIGNED_OUT) == []
