@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import multiprocessing
 import os
+import queue
 import re
 import sys
 import tempfile
@@ -279,13 +280,19 @@ def run_jobs(jobs: Sequence[Job]) -> list[Run]:
     workers = [context.Process(target=_child, args=(job, barrier, results)) for job in jobs]
     for worker in workers:
         worker.start()
-    runs = [results.get(timeout=1800) for _ in jobs]
+    runs: list[Run | str] = []
+    while len(runs) < len(jobs):
+        try:
+            runs.append(results.get(timeout=5))
+        except queue.Empty:
+            if not all(w.is_alive() for w in workers):
+                runs.append("a benchmark process died without a result")
     for worker in workers:
-        worker.join()
+        worker.join(timeout=30)
     failed = [r for r in runs if isinstance(r, str)]
     if failed:
         raise RuntimeError(failed[0])
-    return runs
+    return [r for r in runs if isinstance(r, Run)]
 
 
 def _run_one(job: Job) -> Run:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import importlib.resources
+import math
 import os
 import shutil
 import tempfile
@@ -12,15 +14,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from models.asr.audio import SAMPLE_RATE, DecodedAudio
 from models.asr.errors import ModelIntegrityError
-from models.asr.vad import SpeechActivity
+from models.asr.vad import SpeechActivity, SpeechRegion, detect_speech
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
     from faster_whisper.transcribe import Segment as RawSegment
+    from faster_whisper.transcribe import TranscriptionInfo
+    from faster_whisper.transcribe import Word as RawWord
 
 BASE_MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 """SHA-256 of Whisper base's model.bin once its two packaged halves are joined."""
@@ -38,6 +44,11 @@ _CHUNK = 1 << 20
 # every kept segment again keeps the guarantee here rather than in a library default.
 _NO_SPEECH_PROB = 0.6
 _LOW_AVG_LOGPROB = -1.0
+# Whisper reads 30 s windows; a batched window is one cut of at most this much speech.
+_WINDOW_S = 30.0
+# Kept around each detected speech region so that soft onsets and word endings that the
+# 30 ms frame classifier misses still reach the model.
+_SPEECH_PAD_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,16 @@ class WhisperOptions:
         device: "cpu", "cuda", or "auto" (cuda when CTranslate2 sees a GPU, else cpu).
         compute_type: CTranslate2 compute type, e.g. "int8", "float16".
         beam_size: Beam width; 1 is greedy decoding.
-        cpu_threads: CTranslate2 intra-op threads; 0 keeps its default.
+        batch_size: Windows decoded together by faster-whisper's batched pipeline; 0 decodes
+            the recording window after window (with temperature fallback).
+        cpu_threads: CTranslate2 intra-op threads; 0 keeps its default (4).
         language: Spoken language code, or None to detect it.
-        vad_filter: Whether faster-whisper skips non-speech with its Silero VAD.
+        vad_filter: Whether non-speech is cut out before decoding.
+        vad_model: What finds the speech when ``vad_filter`` is set: "webrtc" uses the
+            ``SpeechActivity`` of ``detect_speech`` (the one given to ``transcribe``, else
+            computed there), "silero" faster-whisper's own Silero VAD.
+        without_timestamps: Batched decoding only: whether Whisper skips its timestamp
+            tokens (a segment is then a whole window); words are timed either way.
         cache_dir: Where the "base" model is assembled; "~" is expanded.
     """
 
@@ -59,9 +77,12 @@ class WhisperOptions:
     device: str = "auto"
     compute_type: str = "int8"
     beam_size: int = 5
+    batch_size: int = 0
     cpu_threads: int = 0
     language: str | None = "en"
     vad_filter: bool = True
+    vad_model: Literal["webrtc", "silero"] = "silero"
+    without_timestamps: bool = False
     cache_dir: str = "~/.cache/parley/models"
 
 
@@ -285,6 +306,7 @@ class Transcriber:
         self.model_dir = resolve_model_dir(options)
         self.device = _resolve_device(options.device)
         self._model = _load_model(self.model_dir, options, self.device)
+        self._batched = _batched(self._model) if options.batch_size > 0 else None
         self._asr_version = _describe(options, self.model_dir)
 
     @property
@@ -316,26 +338,52 @@ class Transcriber:
             raise ValueError(f"Expected {SAMPLE_RATE} Hz audio, got {audio.sample_rate} Hz")
         if activity is not None and not activity.has_speech:
             return self._empty(audio)
-        raw_segments, info = self._model.transcribe(
-            audio.samples,
-            language=self.options.language,
-            beam_size=self.options.beam_size,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-            vad_filter=self.options.vad_filter,
-        )
+        cut = None
+        if self.options.vad_filter and self.options.vad_model == "webrtc":
+            activity = activity or detect_speech(audio)
+            if not activity.has_speech:
+                return self._empty(audio)
+            cut = _cut_speech(audio, activity.regions)
+        raw_segments, info = self._decode(audio.samples if cut is None else cut.samples, cut)
         # The generator does the decoding: consuming it here keeps all model work inside
         # this call.
         kept = [s for s in raw_segments if s.text.strip() and not _looks_hallucinated(s)]
-        segments = tuple(_segment(s, audio.duration) for s in kept)
+        timed = [_timed(s, cut, audio.duration) for s in kept]
+        segments = tuple(segment for segment, _ in timed)
         return Transcription(
             text=" ".join(s.text for s in segments),
             language=info.language,
             language_probability=float(info.language_probability),
             duration=audio.duration,
             segments=segments,
-            words=tuple(_words(kept, audio.duration)),
+            words=tuple(word for _, words in timed for word in words),
             asr_version=self._asr_version,
+        )
+
+    def _decode(
+        self, samples: np.ndarray, cut: _SpeechCut | None
+    ) -> tuple[Iterable[RawSegment], TranscriptionInfo]:
+        options = self.options
+        silero = options.vad_filter and options.vad_model == "silero"
+        common: dict[str, Any] = {
+            "language": options.language,
+            "beam_size": options.beam_size,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+            "vad_filter": silero,
+        }
+        if self._batched is None:
+            return self._model.transcribe(samples, **common)
+        windows = None
+        if not silero:
+            # Without Silero the batched pipeline must be told where its windows are.
+            windows = cut.windows if cut else _fixed_windows(samples.size / SAMPLE_RATE)
+        return self._batched.transcribe(
+            samples,
+            batch_size=options.batch_size,
+            without_timestamps=options.without_timestamps,
+            clip_timestamps=list(windows) if windows else None,
+            **common,
         )
 
     def _empty(self, audio: DecodedAudio) -> Transcription:
@@ -348,6 +396,97 @@ class Transcriber:
             words=(),
             asr_version=self._asr_version,
         )
+
+
+@dataclass(frozen=True)
+class _SpeechCut:
+    """The speech of a recording laid end to end, and the way back to recording time.
+
+    Attributes:
+        samples: The kept pieces of the recording, concatenated.
+        starts: Where each piece starts in the recording, in seconds.
+        offsets: Where each piece starts in ``samples``, in seconds.
+        windows: Stretches of ``samples`` of at most 30 s that begin and end between pieces,
+            in seconds, for batched decoding.
+    """
+
+    samples: np.ndarray
+    starts: tuple[float, ...]
+    offsets: tuple[float, ...]
+    windows: tuple[dict[str, float], ...]
+
+    def to_recording(
+        self, seconds: float, *, piece: int | None = None, is_end: bool = False
+    ) -> float:
+        """Maps a time in ``samples`` to the recording, inside ``piece`` if given."""
+        if piece is None:
+            find = bisect.bisect_left if is_end else bisect.bisect_right
+            piece = min(max(find(self.offsets, seconds) - 1, 0), len(self.offsets) - 1)
+        return round(self.starts[piece] + seconds - self.offsets[piece], 3)
+
+    def piece_at(self, seconds: float) -> int:
+        return max(bisect.bisect_right(self.offsets, seconds) - 1, 0)
+
+
+def _cut_speech(audio: DecodedAudio, regions: Sequence[SpeechRegion]) -> _SpeechCut:
+    pieces: list[np.ndarray] = []
+    starts: list[float] = []
+    offsets: list[float] = []
+    windows: list[dict[str, float]] = []
+    position = window_start = 0
+    for start, end in _spans(regions, audio.duration):
+        first, last = round(start * SAMPLE_RATE), round(end * SAMPLE_RATE)
+        if position + last - first - window_start > _WINDOW_S * SAMPLE_RATE:
+            windows.append(_window(window_start, position))
+            window_start = position
+        pieces.append(audio.samples[first:last])
+        starts.append(first / SAMPLE_RATE)
+        offsets.append(position / SAMPLE_RATE)
+        position += last - first
+    windows.append(_window(window_start, position))
+    return _SpeechCut(
+        samples=np.concatenate(pieces),
+        starts=tuple(starts),
+        offsets=tuple(offsets),
+        windows=tuple(windows),
+    )
+
+
+def _spans(regions: Sequence[SpeechRegion], duration: float) -> list[tuple[float, float]]:
+    """Padded regions, merged where they touch, and split to fit a window."""
+    merged: list[tuple[float, float]] = []
+    for region in regions:
+        start = max(region.start - _SPEECH_PAD_S, 0.0)
+        end = min(region.end + _SPEECH_PAD_S, duration)
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    spans: list[tuple[float, float]] = []
+    for start, end in merged:
+        # Half a minute without a 300 ms pause is rare in an answer; such a stretch is cut
+        # into equal parts, and only batched decoding sees the joins.
+        parts = math.ceil((end - start) / _WINDOW_S)
+        step = (end - start) / parts
+        spans.extend((start + i * step, start + (i + 1) * step) for i in range(parts))
+    return spans
+
+
+def _window(first: int, last: int) -> dict[str, float]:
+    return {"start": first / SAMPLE_RATE, "end": last / SAMPLE_RATE}
+
+
+def _fixed_windows(duration: float) -> tuple[dict[str, float], ...]:
+    count = max(math.ceil(duration / _WINDOW_S), 1)
+    return tuple(
+        {"start": i * _WINDOW_S, "end": min((i + 1) * _WINDOW_S, duration)} for i in range(count)
+    )
+
+
+def _batched(model: WhisperModel) -> BatchedInferencePipeline:
+    from faster_whisper import BatchedInferencePipeline
+
+    return BatchedInferencePipeline(model)
 
 
 def _resolve_device(device: str) -> str:
@@ -374,10 +513,18 @@ def _load_model(model_dir: Path, options: WhisperOptions, device: str) -> Whispe
 
 def _describe(options: WhisperOptions, model_dir: Path) -> str:
     name = f"whisper-{options.model}" if options.model in ("base", "tiny.en") else model_dir.name
-    vad = "vad" if options.vad_filter else "novad"
+    vad = "novad"
+    if options.vad_filter:
+        # "vad" alone is what Silero was called before webrtc cutting existed, so transcripts
+        # stored under the earlier default keep their key.
+        vad = "vad" if options.vad_model == "silero" else "webrtcvad"
+    batch = ""
+    if options.batch_size > 0:
+        stamps = "-notimestamps" if options.without_timestamps else ""
+        batch = f"/batch{options.batch_size}{stamps}"
     return (
         f"faster-whisper {version('faster-whisper')}/{name}/{options.compute_type}"
-        f"/beam{options.beam_size}/{vad}/{options.language or 'auto'}"
+        f"/beam{options.beam_size}{batch}/{vad}/{options.language or 'auto'}"
     )
 
 
@@ -385,25 +532,38 @@ def _looks_hallucinated(segment: RawSegment) -> bool:
     return bool(segment.no_speech_prob > _NO_SPEECH_PROB and segment.avg_logprob < _LOW_AVG_LOGPROB)
 
 
-def _segment(segment: RawSegment, duration: float) -> Segment:
-    return Segment(
-        start=_clamp(segment.start, duration),
-        end=_clamp(segment.end, duration),
+def _timed(
+    segment: RawSegment, cut: _SpeechCut | None, duration: float
+) -> tuple[Segment, tuple[Word, ...]]:
+    """Our segment and words for a raw segment, timed in the recording."""
+    words = tuple(_word(w, cut, duration) for w in segment.words or ())
+    start, end = float(segment.start), float(segment.end)
+    if cut is not None:
+        start, end = cut.to_recording(start), cut.to_recording(end, is_end=True)
+        if words:
+            start, end = words[0].start, words[-1].end
+    timed = Segment(
+        start=_clamp(start, duration),
+        end=_clamp(end, duration),
         text=segment.text.strip(),
         avg_logprob=float(segment.avg_logprob),
         no_speech_prob=float(segment.no_speech_prob),
     )
+    return timed, words
 
 
-def _words(segments: Iterable[RawSegment], duration: float) -> Iterable[Word]:
-    for segment in segments:
-        for word in segment.words or ():
-            yield Word(
-                start=_clamp(word.start, duration),
-                end=_clamp(word.end, duration),
-                text=word.word.strip(),
-                probability=float(word.probability),
-            )
+def _word(word: RawWord, cut: _SpeechCut | None, duration: float) -> Word:
+    start, end = float(word.start), float(word.end)
+    if cut is not None:
+        # Both ends in the piece that holds the word's middle, so a word never spans a cut.
+        piece = cut.piece_at((start + end) / 2)
+        start, end = cut.to_recording(start, piece=piece), cut.to_recording(end, piece=piece)
+    return Word(
+        start=_clamp(start, duration),
+        end=_clamp(end, duration),
+        text=word.word.strip(),
+        probability=float(word.probability),
+    )
 
 
 def _clamp(seconds: float, duration: float) -> float:
