@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from services.core.db import after_commit
 
 TRANSCRIBE_ANSWER = "answer.transcribe"
+SCORE_ANSWER = "answer.score"
+RESCORE_ALL = "scoring.rescore"
 SWEEP_STUCK = "maintenance.sweep"
 
 QUEUE_ASR = "asr"
@@ -20,6 +22,8 @@ QUEUE_DEFAULT = "default"
 
 TASK_QUEUES: dict[str, str] = {
     TRANSCRIBE_ANSWER: QUEUE_ASR,
+    SCORE_ANSWER: QUEUE_SCORING,
+    RESCORE_ALL: QUEUE_DEFAULT,
     SWEEP_STUCK: QUEUE_DEFAULT,
 }
 

@@ -16,6 +16,7 @@ from services.core.interviews.orm import (
 from services.core.organisations.orm import LoginAttempt, Organisation, StaffSession, User
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
 from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
+from services.core.scoring.orm import ScoringModelRecord, ScoringRun
 
 __all__ = [
     "AnchoredLevel",
@@ -38,6 +39,8 @@ __all__ = [
     "Rubric",
     "RubricVersion",
     "Score",
+    "ScoringModelRecord",
+    "ScoringRun",
     "ScriptItem",
     "StaffSession",
     "Transcript",

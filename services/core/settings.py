@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     asr_language: str = "en"
     model_cache_dir: Path = Path("~/.cache/parley/models")
 
+    # Scoring (the worker's `scoring` queue).
+    scoring_model_dir: Path | None = None  # a registry folder; default <model_cache_dir>/scoring
+    scoring_evidence_sentences: int = Field(default=3, ge=0, le=10)
+
     # Worker behaviour.
     task_max_retries: int = Field(default=3, ge=0)
     stuck_after_seconds: int = Field(default=900, ge=10)
@@ -69,6 +73,8 @@ class Settings(BaseSettings):
         if self.media_dir is None:
             self.media_dir = data_dir / "media"
         self.model_cache_dir = self.model_cache_dir.expanduser()
+        if self.scoring_model_dir is None:
+            self.scoring_model_dir = self.model_cache_dir / "scoring"
         return self
 
     @model_validator(mode="after")

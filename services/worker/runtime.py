@@ -1,10 +1,13 @@
-"""Per-process resources of a worker: the Whisper model is loaded once and kept."""
+"""Per-process resources of a worker: the Whisper and scoring models are loaded once and kept."""
 
 from __future__ import annotations
 
 import functools
 
 from models.asr import Transcriber, WhisperOptions
+from models.scoring import registry, seed
+from models.scoring.registry import ScoringModel
+from services.core.roles.bank import question_bank
 from services.core.settings import get_settings
 
 
@@ -24,3 +27,17 @@ def whisper_options() -> WhisperOptions:
 @functools.cache
 def transcriber() -> Transcriber:
     return Transcriber(whisper_options())
+
+
+@functools.cache
+def scoring_model() -> ScoringModel:
+    """The model that scores: the seed model until a calibrated one is promoted (issue 6).
+
+    Built once into the model cache from the seed answers Parley ships, then loaded from its
+    locked artifact; loaded once per worker process.
+    """
+    settings = get_settings()
+    assert settings.scoring_model_dir is not None
+    questions = {q.key: q.text for q in question_bank()}
+    folder = seed.build(settings.scoring_model_dir, questions)
+    return registry.load(folder)

@@ -10,23 +10,62 @@ from sqlalchemy.exc import OperationalError
 from services.core import jobs
 from services.core.db import unit_of_work
 from services.core.interviews import processing
+from services.core.scoring import service as scoring_service
 from services.core.settings import get_settings
-from services.worker import transcription
+from services.worker import runtime, scoring, transcription
 from services.worker.app import celery_app
 
 log = logging.getLogger(__name__)
 _TRANSIENT = (transcription.TransientError, OperationalError, ConnectionError)
+_RESCORE_PAGE = 200
 
 
 @celery_app.task(name=jobs.TRANSCRIBE_ANSWER, bind=True, acks_late=True)
 def transcribe_answer(self, answer_id: str) -> str:  # type: ignore[no-untyped-def]
     try:
-        return transcription.transcribe_answer(answer_id)
+        outcome = transcription.transcribe_answer(answer_id)
     except _TRANSIENT as exc:
         if self.request.retries >= get_settings().task_max_retries:
             transcription.fail_after_retries(answer_id, f"Storage or database unavailable: {exc}")
             return "failed"
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+    if outcome == "transcribed":
+        _enqueue_scoring(answer_id)
+    return outcome
+
+
+def _enqueue_scoring(answer_id: str) -> None:
+    """Only an answer that passes the gate (consent, not paused) ever gets a scoring task."""
+    with unit_of_work() as session:
+        allowed = scoring_service.may_score(session, answer_id=answer_id)
+    if allowed:
+        score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
+
+
+@celery_app.task(name=jobs.SCORE_ANSWER, bind=True, acks_late=True)
+def score_answer(self, answer_id: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return scoring.score_answer(answer_id)
+    except (scoring.TransientError, OperationalError, ConnectionError) as exc:
+        if self.request.retries >= get_settings().task_max_retries:
+            return "failed"  # the run was released; the sweeper will try again later
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@celery_app.task(name=jobs.RESCORE_ALL)
+def rescore_all() -> int:
+    """Score every eligible answer the current model has not scored; resumable by design."""
+    version = runtime.scoring_model().version
+    with unit_of_work() as session:
+        pending = scoring_service.unscored(
+            session, model_version=version, settled_before=dt.datetime.now(dt.UTC),
+            limit=_RESCORE_PAGE,
+        )
+    for answer_id in pending:
+        score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
+    if len(pending) == _RESCORE_PAGE:
+        rescore_all.apply_async(queue=jobs.QUEUE_DEFAULT, countdown=5)
+    return len(pending)
 
 
 @celery_app.task(name=jobs.SWEEP_STUCK)
@@ -42,4 +81,16 @@ def sweep_stuck() -> list[str]:
         transcribe_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_ASR)
     if requeue:
         log.info("sweeper requeued %d answers", len(requeue))
-    return requeue
+    return requeue + _sweep_scoring(settings.stuck_after_seconds)
+
+
+def _sweep_scoring(stuck_after_seconds: int) -> list[str]:
+    """Scoring runs a crashed worker left, and transcribed answers whose publish was lost."""
+    version = runtime.scoring_model().version
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stuck_after_seconds)
+    with unit_of_work() as session:
+        answers = scoring_service.stale_runs(session, model_version=version, started_before=cutoff)
+        answers += scoring_service.unscored(session, model_version=version, settled_before=cutoff)
+    for answer_id in answers:
+        score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
+    return answers

@@ -119,7 +119,10 @@ class Score(OrgScoped, Base):
 
     answer_id: Mapped[str] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
     competency_key: Mapped[str] = mapped_column(String(64))
-    value: Mapped[float]
+    value: Mapped[float]  # 0-100
+    level: Mapped[float | None] = mapped_column(Float)  # on the rubric's scale, e.g. 1-5
+    # Gate rules the answer tripped (models/scoring/scorer.py GATE_RULES): why it is capped.
+    gates: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     rubric_version_id: Mapped[str] = mapped_column(ForeignKey("rubric_versions.id"))
     model_version: Mapped[str] = mapped_column(String(200))
     asr_version: Mapped[str] = mapped_column(String(200))

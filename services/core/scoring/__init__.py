@@ -1,0 +1,1 @@
+"""Scoring of transcribed answers: which answers may be scored, runs, scores and bands."""

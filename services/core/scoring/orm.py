@@ -1,0 +1,35 @@
+"""The models that scored, and one run per (answer, model version)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.core.db import Base, IdMixin, OrgScoped
+
+
+class ScoringModelRecord(IdMixin, Base):
+    """A model version that has scored answers, with its card as it was then."""
+
+    __tablename__ = "scoring_models"
+
+    version: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    calibrated: Mapped[bool] = mapped_column(default=False)
+    card: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class ScoringRun(OrgScoped, Base):
+    """The claim and outcome of scoring one answer with one model version."""
+
+    __tablename__ = "scoring_runs"
+    __table_args__ = (UniqueConstraint("answer_id", "model_version"),)
+
+    answer_id: Mapped[str] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # running, scored, failed
+    attempts: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[dt.datetime]
+    failure_reason: Mapped[str | None] = mapped_column(Text)

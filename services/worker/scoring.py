@@ -1,0 +1,100 @@
+"""The scoring flow of one answer: claim, redact, score per competency, store with evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from models.scoring import Answer, RedactedText, redact
+from models.scoring.registry import CriterionScore
+from services.core.db import unit_of_work
+from services.core.scoring import service as scoring
+from services.core.settings import get_settings
+from services.worker import runtime
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """The database was briefly unavailable: worth a retry."""
+
+
+def score_answer(answer_id: str) -> str:
+    """Score one answer with the current model; returns what happened, for logs and tests."""
+    settings = get_settings()
+    model = runtime.scoring_model()
+    with unit_of_work() as session:
+        scoring.register_model(session, version=model.version, name=model.card.get("name", ""),
+                               calibrated=model.calibrated, card=model.card)
+        target = scoring.claim(session, answer_id=answer_id, model_version=model.version,
+                               stale_after=dt.timedelta(seconds=settings.stuck_after_seconds))
+    if target is None:
+        return "skipped"  # done already, held by another worker, or not allowed (consent, pause)
+    try:
+        answer, redacted = _redacted_answer(target)
+        result = model.score(target.competency_key, answer,
+                             evidence=settings.scoring_evidence_sentences)
+        records = [_record(target, redacted, result)]
+    except KeyError:
+        return _fail(target, model.version,
+                     f"The model has no criterion {target.competency_key!r}.")
+    except Exception:
+        log.exception("scoring of answer %s crashed", answer_id)
+        return _fail(target, model.version, "An unexpected error stopped the scoring.")
+    try:
+        with unit_of_work() as session:
+            scoring.save_scores(session, target=target, model_version=model.version,
+                                records=records)
+    except OperationalError as exc:
+        with unit_of_work() as session:
+            scoring.release(session, answer_id=answer_id, model_version=model.version)
+        raise TransientError(str(exc)) from exc
+    return "scored"
+
+
+def _fail(target: scoring.ScoringTarget, version: str, reason: str) -> str:
+    with unit_of_work() as session:
+        scoring.mark_failed(session, target=target, model_version=version, reason=reason)
+    return "failed"
+
+
+def _redacted_answer(target: scoring.ScoringTarget) -> tuple[Answer, RedactedText]:
+    """Personal data out before the scorer sees a word; the candidate's name is known."""
+    redacted = redact(target.transcript_text, known_names=target.names_to_redact)
+    return Answer(redacted.text, target.question_text), redacted
+
+
+def _record(
+    target: scoring.ScoringTarget, redacted: RedactedText, result: CriterionScore
+) -> scoring.ScoreRecord:
+    spans = _word_spans(target.transcript_text, target.words)
+    evidence = []
+    for item in result.evidence:
+        start, end = redacted.map_offset(item.start), redacted.map_offset(item.end)
+        inside = [w for (ws, we, w) in spans if ws < end and we > start]
+        evidence.append({
+            "text": item.text,  # the redacted sentence: quotes never re-expose personal data
+            "weight": item.weight,
+            "start_char": start,
+            "end_char": end,
+            "start": inside[0]["start"] if inside else None,
+            "end": inside[-1]["end"] if inside else None,
+        })
+    return scoring.ScoreRecord(competency_key=result.criterion, value=result.score,
+                               level=result.level, gates=list(result.gates), evidence=evidence)
+
+
+def _word_spans(text: str, words: list[dict[str, Any]]) -> list[tuple[int, int, dict[str, Any]]]:
+    """Where each timed word lies in the transcript text, found in order."""
+    spans, cursor = [], 0
+    for word in words:
+        token = str(word.get("text", ""))
+        found = text.find(token, cursor) if token else -1
+        if found < 0:
+            continue
+        spans.append((found, found + len(token), word))
+        cursor = found + len(token)
+    return spans
