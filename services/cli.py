@@ -156,6 +156,21 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from models.scoring import train
+
+    return train.main(args.options)  # its own options, parsed by models.scoring.train
+
+
+def cmd_rescore(_: argparse.Namespace) -> int:
+    from services.api.publisher import CeleryPublisher
+    from services.core import jobs
+
+    CeleryPublisher(get_settings()).publish(jobs.RESCORE_ALL)
+    print("queued: every eligible answer the current scoring model has not scored yet")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parley", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,7 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("audit-verify", help="check every audit chain").set_defaults(
         func=cmd_audit_verify
     )
-    args = parser.parse_args(argv)
+    sub.add_parser(
+        "rescore", help="score every eligible answer the current model has not (resumable)"
+    ).set_defaults(func=cmd_rescore)
+    trn = sub.add_parser(
+        "train", help="train and evaluate on a labelled CSV (parley train --help)", add_help=False
+    )
+    trn.set_defaults(func=cmd_train)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "train":
+        args.options = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return int(args.func(args))
 
 

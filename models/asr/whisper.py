@@ -76,12 +76,14 @@ class WhisperOptions:
     model: str = "base"
     device: str = "auto"
     compute_type: str = "int8"
-    beam_size: int = 5
-    batch_size: int = 0
-    cpu_threads: int = 0
+    # Chosen by measurement (docs/performance.md, `python -m models.asr.benchmark --explore`):
+    # greedy decoding of batches of four webrtcvad-cut windows, two threads on two cores.
+    beam_size: int = 1
+    batch_size: int = 4
+    cpu_threads: int = 2
     language: str | None = "en"
     vad_filter: bool = True
-    vad_model: Literal["webrtc", "silero"] = "silero"
+    vad_model: Literal["webrtc", "silero"] = "webrtc"
     without_timestamps: bool = False
     cache_dir: str = "~/.cache/parley/models"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 
 from models.scoring.features import Answer
 from models.scoring.scorer import CompetencyScorer, Evidence
@@ -58,7 +59,7 @@ class ScoringModel:
         return CriterionScore(
             criterion=criterion,
             level=round(level, 3),
-            score=round(float(scorer.score_100([answer])[0]), 1),
+            score=round(float(scorer.to_100(np.array([level]))[0]), 1),
             gates=scorer.gates([answer])[0],
             evidence=tuple(scorer.evidence(answer, top=evidence)),
         )

@@ -187,8 +187,12 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
 
     def score_100(self, X: Sequence[Answer]) -> np.ndarray:
         """``predict`` on a 0-100 scale: the lowest level is 0, the highest 100."""
+        return self.to_100(self.predict(X))
+
+    def to_100(self, levels: np.ndarray) -> np.ndarray:
+        """Rubric levels on the 0-100 scale."""
         low, high = self.levels[0], self.levels[-1]
-        return np.clip((self.predict(X) - low) / (high - low) * 100, 0, 100)
+        return np.clip((np.asarray(levels, dtype=float) - low) / (high - low) * 100, 0, 100)
 
     def evidence(self, answer: Answer, top: int = 3) -> list[Evidence]:
         """The sentences whose removal lowers the score most, strongest first.
@@ -199,7 +203,7 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
         sentences = split_sentences(answer.text)
         if len(sentences) < 2:
             return [Evidence(s.start, s.end, s.text, 0.0) for s in sentences[:top]]
-        variants = [Answer(_without(answer.text, sentences, i), answer.question)
+        variants = [Answer(_without(sentences, i), answer.question)
                     for i in range(len(sentences))]
         scores = self.score_100([answer, *variants])
         drops = scores[0] - scores[1:]
@@ -212,5 +216,5 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
         ]
 
 
-def _without(text: str, sentences: Sequence[Sentence], index: int) -> str:
-    return " ".join(s.text for i, s in enumerate(sentences) if i != index) or text[:0]
+def _without(sentences: Sequence[Sentence], index: int) -> str:
+    return " ".join(s.text for i, s in enumerate(sentences) if i != index)

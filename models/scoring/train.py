@@ -15,13 +15,50 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from models.scoring import registry
 from models.scoring.embeddings import MINILM
-from models.scoring.scorer import AnswerFeaturizer
+from models.scoring.scorer import AnswerFeaturizer, CompetencyScorer
 from models.scoring.training import mean_qwk, read_labels, report_markdown, train_all
+
+
+@dataclass
+class TrainingResult:
+    """Fitted models per criterion, the evaluation as data, and as Markdown."""
+
+    models: dict[str, CompetencyScorer]
+    summary: dict[str, Any]
+    markdown: str
+
+
+def train_file(
+    path: Path, *, aggregate: str = "mean", per_prompt: bool = False, embeddings: bool = True,
+    progress: Callable[[str, int, int], None] = lambda key, done, total: None,
+) -> TrainingResult:
+    """Read, aggregate, train and evaluate; ValueError (naming the line) for a malformed file."""
+    started = time.perf_counter()
+    labels = read_labels(path)
+    featurizer = AnswerFeaturizer(encoder=MINILM if embeddings else None)
+    models, reports = train_all(labels, featurizer=featurizer, how=aggregate,
+                                per_prompt=per_prompt, progress=progress)
+    summary = {
+        "data": path.name,
+        "data_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "rows": len(labels),
+        "items": len({label.item_id for label in labels}),
+        "raters": len({label.rater for label in labels}),
+        "aggregate": aggregate,
+        "per_prompt": per_prompt,
+        "embeddings": embeddings,
+        "seconds": round(time.perf_counter() - started, 1),
+        "mean_qwk_model": round(mean_qwk(reports), 4),
+        "criteria": [r.as_dict() for r in reports],
+    }
+    return TrainingResult(models, summary, report_markdown(reports, title=f"Evaluation of {path.name}"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,39 +73,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--save-to", type=Path, help="registry folder to save the models in")
     parser.add_argument("--version", help="model version name, with --save-to")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
     try:
-        labels = read_labels(args.data)
+        result = train_file(
+            args.data, aggregate=args.aggregate, per_prompt=args.per_prompt,
+            embeddings=not args.no_embeddings,
+            progress=lambda key, done, total: print(f"training {key} ({done + 1}/{total})",
+                                                    file=sys.stderr, flush=True),
+        )
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    featurizer = AnswerFeaturizer(encoder=None if args.no_embeddings else MINILM)
-    models, reports = train_all(
-        labels, featurizer=featurizer, how=args.aggregate, per_prompt=args.per_prompt,
-        progress=lambda key: print(f"training {key}", file=sys.stderr, flush=True),
-    )
-    elapsed = time.perf_counter() - started
-    summary = {
-        "data": str(args.data),
-        "data_sha256": hashlib.sha256(args.data.read_bytes()).hexdigest(),
-        "rows": len(labels),
-        "items": len({label.item_id for label in labels}),
-        "aggregate": args.aggregate,
-        "embeddings": not args.no_embeddings,
-        "seconds": round(elapsed, 1),
-        "mean_qwk_model": round(mean_qwk(reports), 4),
-        "criteria": [r.as_dict() for r in reports],
-    }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
-    markdown = report_markdown(reports, title=f"Evaluation of {args.data.name}")
-    (args.out / "report.md").write_text(markdown)
-    print(markdown)
-    print(f"{summary['items']} items, {summary['rows']} rows in {elapsed:.1f} s")
+    (args.out / "report.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    (args.out / "report.md").write_text(result.markdown)
+    print(result.markdown)
+    print(f"{result.summary['items']} items, {result.summary['rows']} rows "
+          f"in {result.summary['seconds']} s")
     if args.save_to:
-        card = {"name": args.version, "calibrated": False, "training_data": summary}
-        registry.save(args.save_to, args.version or f"trained-{summary['data_sha256'][:12]}",
-                      models, card)
+        version = args.version or f"trained-{result.summary['data_sha256'][:12]}"
+        card = {"name": version, "calibrated": False, "training_data": result.summary}
+        registry.save(args.save_to, version, result.models, card)
     return 0
 
 

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,22 +166,26 @@ def evaluate_criterion(
 def train_all(
     labels: Sequence[Label], *, featurizer: AnswerFeaturizer, how: str = "mean",
     per_prompt: bool = False, gate_cap: float | None = None,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[[str, int, int], None] = lambda key, done, total: None,
 ) -> tuple[dict[str, CompetencyScorer], list[CriterionReport]]:
-    """A model per criterion (or per criterion and prompt), each with its held-out report."""
+    """A model per criterion (or per criterion and prompt), each with its held-out report.
+
+    ``progress(key, done, total)`` is called before each model is trained.
+    """
+    groups: dict[str, list[Item]] = {}
+    for criterion, items in aggregate(labels, how).items():
+        if not per_prompt:
+            groups[criterion] = items
+            continue
+        for item in items:
+            groups.setdefault(f"{criterion}/{item.prompt}", []).append(item)
     models: dict[str, CompetencyScorer] = {}
     reports: list[CriterionReport] = []
-    for criterion, items in aggregate(labels, how).items():
-        groups: Mapping[str, list[Item]] = {criterion: items}
-        if per_prompt:
-            groups = defaultdict(list)
-            for item in items:
-                groups[f"{criterion}/{item.prompt}"].append(item)
-        for key, group in groups.items():
-            progress(key)
-            models[key], report = evaluate_criterion(key, group, featurizer=featurizer,
-                                                     gate_cap=gate_cap)
-            reports.append(report)
+    for done, (key, group) in enumerate(groups.items()):
+        progress(key, done, len(groups))
+        models[key], report = evaluate_criterion(key, group, featurizer=featurizer,
+                                                 gate_cap=gate_cap)
+        reports.append(report)
     return models, reports
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -34,10 +35,20 @@ class UserOut(Out):
     org_id: str
 
 
+class ScoringModelOut(BaseModel):
+    version: str | None = Field(description="None until a model has scored an answer.")
+    name: str
+    calibrated: bool = Field(
+        description="False for the seed model: every screen then says it is an uncalibrated "
+        "demo model."
+    )
+
+
 class MeOut(BaseModel):
     user: UserOut
     organisation: str
     csrf_token: str
+    scoring_model: ScoringModelOut
 
 
 class LoginOut(MeOut):
@@ -74,9 +85,37 @@ class CompetencyOut(Out):
     indicators: list[IndicatorOut]
 
 
+class LevelIn(BaseModel):
+    level: int = Field(ge=1, le=10)
+    label: str = Field(min_length=1, max_length=100)
+    anchor: str = Field(min_length=1, max_length=5000)
+    examples: list[str] = Field(default_factory=list, max_length=50)
+
+
+class IndicatorIn(BaseModel):
+    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    text: str = Field(min_length=1, max_length=1000)
+    levels: list[LevelIn] = Field(min_length=2, max_length=10)
+
+
+class CompetencyIn(BaseModel):
+    key: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    indicators: list[IndicatorIn] = Field(min_length=1, max_length=30)
+
+
+class RubricDocumentIn(BaseModel):
+    """A whole rubric as edited in the app; saved as the next version of ``name``."""
+
+    name: str = Field(min_length=1, max_length=200)
+    competencies: list[CompetencyIn] = Field(min_length=1, max_length=30)
+
+
 class RubricVersionOut(Out):
     id: str
     rubric_id: str
+    name: str
     version: int
     competencies: list[CompetencyOut]
 
@@ -146,6 +185,15 @@ class AnswerSummary(Out):
     failure_reason: str | None
 
 
+class CompetencyResultOut(BaseModel):
+    key: str
+    score: float
+    band: str | None = Field(description="below, meets or exceeds the role's levels")
+    required_level: float | None
+    exceeds_level: float | None
+    answers: int
+
+
 class CandidateRow(BaseModel):
     interview_id: str
     candidate_name: str
@@ -154,6 +202,8 @@ class CandidateRow(BaseModel):
     state: str
     status: str
     answers: list[AnswerSummary]
+    competencies: list[CompetencyResultOut]
+    fit: float | None
 
 
 class WordOut(BaseModel):
@@ -173,6 +223,27 @@ class TranscriptOut(Out):
     processing_seconds: float
 
 
+class EvidenceOut(BaseModel):
+    text: str = Field(description="The sentence, as scored (personal data redacted).")
+    weight: float = Field(description="Points the score loses without this sentence.")
+    start: float | None = Field(description="Seconds into the recording where it begins.")
+    end: float | None
+    start_char: int
+    end_char: int
+
+
+class ScoreOut(Out):
+    competency_key: str
+    value: float = Field(description="0-100")
+    level: float | None = Field(description="On the rubric's scale (1-5).")
+    gates: list[str] = Field(description="Why the score is capped below 'meets', if it is.")
+    evidence: list[EvidenceOut]
+    model_version: str
+    rubric_version_id: str
+    asr_version: str
+    created_at: dt.datetime
+
+
 class AnswerDetail(AnswerSummary):
     question_text: str
     competency_key: str
@@ -180,6 +251,7 @@ class AnswerDetail(AnswerSummary):
     speech_seconds: float | None
     media_url: str | None
     transcript: TranscriptOut | None
+    scores: list[ScoreOut]
 
 
 class DecisionOut(Out):
@@ -202,6 +274,9 @@ class InterviewDetail(BaseModel):
     status: str
     answers: list[AnswerDetail]
     decisions: list[DecisionOut]
+    competencies: list[CompetencyResultOut]
+    fit: float | None = Field(description="Mean of the competency scores, 0-100.")
+    scoring_model: ScoringModelOut
 
 
 class DecisionIn(BaseModel):
@@ -293,3 +368,24 @@ class BankQuestionOut(Out):
 
 class BankInstallOut(BaseModel):
     added: int = Field(description="Shipped questions newly added; 0 when all were there already.")
+
+
+class TrainingProgressOut(BaseModel):
+    done: int = 0
+    total: int = 0
+    current: str = ""
+
+
+class TrainingRunOut(Out):
+    id: str
+    state: str = Field(description="queued, running, done or failed")
+    data_sha256: str
+    options: dict[str, Any]
+    progress: TrainingProgressOut
+    report: dict[str, Any] | None = Field(
+        description="Per criterion: model versus the aggregated label on held-out items, beside "
+        "rater versus rater on the same items (QWK, Pearson r, exact, adjacent); and Markdown."
+    )
+    model_version: str | None = Field(description="The locked artifact; not promoted.")
+    failure_reason: str | None
+    created_at: dt.datetime

@@ -14,6 +14,7 @@ from services.core.db import after_commit
 TRANSCRIBE_ANSWER = "answer.transcribe"
 SCORE_ANSWER = "answer.score"
 RESCORE_ALL = "scoring.rescore"
+TRAIN_MODEL = "training.run"
 SWEEP_STUCK = "maintenance.sweep"
 
 QUEUE_ASR = "asr"
@@ -24,6 +25,7 @@ TASK_QUEUES: dict[str, str] = {
     TRANSCRIBE_ANSWER: QUEUE_ASR,
     SCORE_ANSWER: QUEUE_SCORING,
     RESCORE_ALL: QUEUE_DEFAULT,
+    TRAIN_MODEL: QUEUE_SCORING,
     SWEEP_STUCK: QUEUE_DEFAULT,
 }
 

@@ -16,7 +16,7 @@ from services.core.interviews.orm import (
 from services.core.organisations.orm import LoginAttempt, Organisation, StaffSession, User
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
 from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
-from services.core.scoring.orm import ScoringModelRecord, ScoringRun
+from services.core.scoring.orm import ScoringModelRecord, ScoringRun, TrainingRun
 
 __all__ = [
     "AnchoredLevel",
@@ -43,6 +43,7 @@ __all__ = [
     "ScoringRun",
     "ScriptItem",
     "StaffSession",
+    "TrainingRun",
     "Transcript",
     "User",
 ]

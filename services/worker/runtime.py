@@ -18,7 +18,9 @@ def whisper_options() -> WhisperOptions:
         device=settings.asr_device,
         compute_type=settings.asr_compute_type,
         beam_size=settings.asr_beam_size,
+        batch_size=settings.asr_batch_size,
         cpu_threads=settings.asr_cpu_threads,
+        vad_model=settings.asr_vad,
         language=settings.asr_language or None,
         cache_dir=str(settings.model_cache_dir),
     )

@@ -11,8 +11,9 @@ from services.core import jobs
 from services.core.db import unit_of_work
 from services.core.interviews import processing
 from services.core.scoring import service as scoring_service
+from services.core.scoring import training_runs
 from services.core.settings import get_settings
-from services.worker import runtime, scoring, transcription
+from services.worker import runtime, scoring, training, transcription
 from services.worker.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ def score_answer(self, answer_id: str) -> str:  # type: ignore[no-untyped-def]
         if self.request.retries >= get_settings().task_max_retries:
             return "failed"  # the run was released; the sweeper will try again later
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@celery_app.task(name=jobs.TRAIN_MODEL, acks_late=True)
+def train_model(run_id: str) -> str:
+    return training.run_training(run_id)
 
 
 @celery_app.task(name=jobs.RESCORE_ALL)
@@ -91,6 +97,9 @@ def _sweep_scoring(stuck_after_seconds: int) -> list[str]:
     with unit_of_work() as session:
         answers = scoring_service.stale_runs(session, model_version=version, started_before=cutoff)
         answers += scoring_service.unscored(session, model_version=version, settled_before=cutoff)
+        runs = training_runs.requeue_stale(session, started_before=cutoff)
     for answer_id in answers:
         score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
-    return answers
+    for run_id in runs:
+        train_model.apply_async(args=[run_id], queue=jobs.QUEUE_SCORING)
+    return answers + runs

@@ -249,3 +249,32 @@ def test_the_api_refuses_a_file_over_2_mb_without_storing_anything(world: World)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "bad_rubric_file"
     assert "2 MB" in response.json()["error"]["message"]
+
+
+def test_an_edit_in_the_app_becomes_the_next_version_and_the_old_one_stays(world: World) -> None:
+    psychologist = world.staff(world.a, "psychologist")
+    before = psychologist.get(f"/api/v1/rubrics/{world.a.rubric_version_id}").json()
+    edited = copy.deepcopy(before)
+    edited["competencies"][0]["indicators"][0]["levels"][2]["anchor"] = "A clearer anchor."
+
+    response = psychologist.post("/api/v1/rubrics/versions", json={
+        "name": before["name"], "competencies": edited["competencies"],
+    })
+
+    assert response.status_code == 201, response.text
+    new = response.json()
+    assert new["version"] == before["version"] + 1 and new["name"] == before["name"]
+    assert new["competencies"][0]["indicators"][0]["levels"][2]["anchor"] == "A clearer anchor."
+    unchanged = psychologist.get(f"/api/v1/rubrics/{world.a.rubric_version_id}").json()
+    assert unchanged == before
+
+
+def test_an_edit_with_gaps_in_the_levels_is_refused_by_field(world: World) -> None:
+    psychologist = world.staff(world.a, "psychologist")
+    document = copy.deepcopy(rubrics.default_rubric())
+    document["competencies"][0]["indicators"][0]["levels"][1]["level"] = 9
+
+    response = psychologist.post("/api/v1/rubrics/versions", json=document)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "bad_levels"

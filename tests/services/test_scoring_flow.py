@@ -18,6 +18,7 @@ from services.core.db import unit_of_work, utcnow
 from services.core.interviews.orm import Answer, Consent, Score, Transcript
 from services.core.interviews.states import AnswerState
 from services.core.roles.orm import JobRole
+from services.core.scoring import review
 from services.core.scoring import service as scoring
 from services.core.scoring.orm import ScoringRun
 from services.core.settings import get_settings
@@ -128,3 +129,45 @@ def test_a_real_worker_scores_a_transcribed_answer_once_with_evidence(stack: Rea
         assert quote["start"] is not None and quote["start"] <= quote["end"]
     data = logged[0].data
     assert {"audio_sha256", "asr_version", "model_version", "scores", "bands"} <= set(data)
+
+
+def test_a_new_model_version_rescores_everything_and_old_scores_stay(world: World) -> None:
+    answer_id = _transcribed(world.a)
+    record = scoring.ScoreRecord(competency_key="communication", value=62.5, level=3.5, gates=[])
+    settled = utcnow() + dt.timedelta(seconds=1)
+    with unit_of_work() as session:
+        target = scoring.claim(session, answer_id=answer_id, model_version="m1",
+                               stale_after=dt.timedelta(minutes=15))
+        assert target is not None
+        scoring.save_scores(session, target=target, model_version="m1", records=[record])
+    with unit_of_work() as session:
+        assert scoring.unscored(session, model_version="m1", settled_before=settled) == []
+        pending = scoring.unscored(session, model_version="m2", settled_before=settled)
+    assert pending == [answer_id]  # the re-score after a promotion finds it again
+
+    with unit_of_work() as session:
+        target = scoring.claim(session, answer_id=answer_id, model_version="m2",
+                               stale_after=dt.timedelta(minutes=15))
+        assert target is not None
+        scoring.save_scores(session, target=target, model_version="m2",
+                            records=[scoring.ScoreRecord("communication", 40.0, 2.6, [])])
+    with unit_of_work() as session:
+        versions = sorted(s.model_version for s in session.scalars(select(Score)))
+        newest = review.scores_of(session, answer_ids=[answer_id])[answer_id]
+        assert scoring.unscored(session, model_version="m2", settled_before=settled) == []
+    assert versions == ["m1", "m2"]  # the first model's score is kept for the audit
+    assert [s.model_version for s in newest] == ["m2"]
+
+
+def test_a_crashed_run_is_taken_over_only_once_it_is_stale(world: World) -> None:
+    answer_id = _transcribed(world.a)
+    with unit_of_work() as session:
+        assert scoring.claim(session, answer_id=answer_id, model_version="m1",
+                             stale_after=dt.timedelta(minutes=15)) is not None
+    with unit_of_work() as session:
+        fresh = scoring.claim(session, answer_id=answer_id, model_version="m1",
+                              stale_after=dt.timedelta(minutes=15))
+        stale = scoring.claim(session, answer_id=answer_id, model_version="m1",
+                              stale_after=dt.timedelta(0))
+        run = session.scalars(select(ScoringRun)).one()
+    assert fresh is None and stale is not None and run.attempts == 2

@@ -47,3 +47,19 @@ export const QUALITY_FLAGS = {
   low_confidence: "Transcription often unsure",
   mostly_non_speech: "Mostly silence or noise",
 };
+
+// A competency score against the role's levels. "Below" is worded as fit, never as failure.
+export const BANDS = {
+  below: ["Not the best fit here", ""],
+  meets: ["Meets the role's level", "info"],
+  exceeds: ["Exceeds: potential beyond the role", "success"],
+};
+
+// Why a score is capped below "meets": the words could not show the competency.
+export const GATES = {
+  too_little_content: "Too little said to assess",
+  mostly_unknown_words: "Mostly unrecognised words",
+  repetitive: "Mostly repetition",
+  buzzwords_without_substance: "Buzzwords without an example",
+  no_personal_action: "No action of the candidate's own described",
+};

@@ -8,7 +8,7 @@
 import { ApiError, get, post, setCsrfToken } from "/shared/api.js";
 import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
 import {
-  ANSWER_STATES, INTERVIEW_STATES, QUALITY_FLAGS, ROLES, STATUSES, labelOf, toneOf,
+  ANSWER_STATES, BANDS, GATES, INTERVIEW_STATES, QUALITY_FLAGS, ROLES, STATUSES, labelOf, toneOf,
 } from "/shared/labels.js";
 
 const main = document.getElementById("main");
@@ -140,9 +140,23 @@ function signedIn() {
   orgName.textContent = `· ${state.me.organisation}`;
   render(whoName, h("strong", {}, state.me.user.name), ` · ${labelOf(ROLES, state.me.user.role)}`);
   whoEl.hidden = false;
-  scoringNote.hidden = false;
+  renderScoringNote(state.me.scoring_model);
   renderNav();
   route();
+}
+
+/** Every screen says whether the scores come from a psychologist-calibrated model. */
+function renderScoringNote(model) {
+  const text = model?.calibrated
+    ? `Scores come from ${model.name}, calibrated by psychologists. They inform people's decisions; nothing is decided automatically.`
+    : "Scores come from an uncalibrated demo model, trained on example answers the Parley team wrote; psychologists have not calibrated it yet. Treat them as a demonstration. Nothing is decided automatically.";
+  render(scoringNote.firstElementChild, text);
+  scoringNote.classList.toggle("scoring-note--demo", !model?.calibrated);
+  scoringNote.hidden = false;
+}
+
+function bandChip(band) {
+  return band ? chip(labelOf(BANDS, band), toneOf(BANDS, band)) : chip("No threshold set", "", "chip--outline");
 }
 
 function signedOut() {
@@ -410,13 +424,17 @@ async function loadCandidates(role, box) {
   try {
     const rows = await get(`/roles/${role.id}/candidates`);
     const total = role.script.length;
-    render(box, table(["Candidate", "Interview", "Processing", "Status"], rows.map((row) => {
+    render(box, table(["Candidate", "Fit", "Competencies", "Interview", "Processing", "Status"], rows.map((row) => {
       const summary = processingSummary(row.answers, total);
       return [
         h("div", { class: "candidate-cell" },
           h("a", { class: "candidate-name", href: `#/interviews/${row.interview_id}` }, row.candidate_name),
           row.is_synthetic ? demoTag() : null,
           h("span", { class: "muted small" }, row.candidate_email)),
+        row.fit == null ? h("span", { class: "muted small" }, "not scored yet") : h("strong", {}, `${Math.round(row.fit)}`),
+        h("div", { class: "row chips" }, (row.competencies || []).map((c) =>
+          h("span", { class: ["chip", `chip--${toneOf(BANDS, c.band) || "plain"}`], title: `${labelOf(BANDS, c.band)} · ${Math.round(c.score)}/100` },
+            `${c.key.replace(/_/g, " ")}: ${c.band || "n/a"}`))),
         chip(labelOf(INTERVIEW_STATES, row.state), toneOf(INTERVIEW_STATES, row.state)),
         h("span", { class: summary.tone ? `processing--${summary.tone}` : "" }, summary.text),
         chip(labelOf(STATUSES, row.status), "", "chip--outline"),
@@ -456,6 +474,7 @@ async function viewInterview(interviewId) {
 
   const answers = h("div", { class: "answers" },
     items.map((item) => answerCard(interview.interview_id, item, total, competency)));
+  const summary = competencySummary(interview, competency);
 
   const node = h("div", {},
     head,
@@ -463,10 +482,43 @@ async function viewInterview(interviewId) {
       "Demo candidate: these answers are synthesised speech made for demonstration, not a real person's interview.") : null,
     interview.state === "human_review" ? h("p", { class: "notice notice--warning" },
       "This candidate declined the AI assessment and asked for a human-only review. Contact them about the next step.") : null,
+    summary,
     h("div", { class: "review-layout" },
       h("section", { "aria-label": "Answers" }, answers),
       decisionPanel(interview, statusChip)));
   return { title: interview.candidate_name, node };
+}
+
+function competencySummary(interview, competency) {
+  const rows = interview.competencies || [];
+  if (!rows.length) {
+    return h("p", { class: "muted" }, "No scores yet: answers are scored from their transcripts as they arrive.");
+  }
+  return h("section", { class: "card", "aria-labelledby": "fit-heading" },
+    h("h2", { id: "fit-heading" }, `Fit by competency · overall ${Math.round(interview.fit)}/100`),
+    table(["Competency", "Score", "Band", "Role's levels"], rows.map((c) => [
+      competency(c.key),
+      h("span", {}, `${Math.round(c.score)}/100`, h("span", { class: "muted small" }, ` · ${c.answers} answer${c.answers === 1 ? "" : "s"}`)),
+      bandChip(c.band),
+      c.required_level == null ? "" : `meets from level ${c.required_level}, exceeds from ${c.exceeds_level}`,
+    ])),
+    h("p", { class: "hint" }, "Scores come from the words of the answers only, never from voice, face or manner. The quotes under each answer show what the score rests on."));
+}
+
+function scoreBlock(interviewId, answer, audio, competency) {
+  return h("div", { class: "scores" }, answer.scores.map((score) => h("div", { class: "score" },
+    h("p", { class: "row" },
+      h("strong", {}, `${competency(score.competency_key)}: ${Math.round(score.value)}/100`),
+      h("span", { class: "muted small" }, `level ${score.level?.toFixed(1) ?? "?"} of 5`),
+      score.gates.map((g) => chip(labelOf(GATES, g), "warning"))),
+    score.evidence.length ? h("ul", { class: "evidence", "aria-label": "Sentences the score rests on" },
+      score.evidence.map((e) => h("li", {},
+        audio && e.start != null
+          ? h("button", { type: "button", class: "link-button", title: `Play from ${clock(e.start)}`,
+            onclick: () => { markViewed(interviewId, `answer:${answer.id}:recording`); seekAndPlay(audio, e.start); } },
+          `“${e.text}”`, h("span", { class: "muted small" }, ` ${clock(e.start)}`))
+          : `“${e.text}”`))) : h("p", { class: "muted small" }, "No sentence stands out as evidence."),
+    h("p", { class: "transcript-meta" }, `model ${score.model_version} · rubric ${score.rubric_version_id.slice(0, 8)}`))));
 }
 
 function answerCard(interviewId, { n, question, answer }, total, competency) {
@@ -497,6 +549,7 @@ function answerCard(interviewId, { n, question, answer }, total, competency) {
   } else {
     card.append(h("p", { class: "muted small" }, "The recording is not available yet."));
   }
+  if (answer.scores?.length) card.append(scoreBlock(interviewId, answer, audio, competency));
   if (answer.transcript) {
     card.append(transcriptBlock(interviewId, answer, audio, n));
   } else if (!["failed", "no_speech"].includes(answer.state)) {
@@ -657,8 +710,11 @@ function decisionPanel(interview, statusChip) {
 
 // ---------------------------------------------------------------- rubric and questions
 
+const RUBRIC_EDITORS = ["admin", "psychologist"];
+
 async function viewRubrics() {
   const versions = await rubrics();
+  const canEdit = RUBRIC_EDITORS.includes(state.me?.user.role);
   const level = (lv) => h("li", {},
     h("div", {}, h("span", { class: "level-label" }, `${lv.level} · ${lv.label}: `), lv.anchor),
     lv.examples.length
@@ -671,13 +727,111 @@ async function viewRubrics() {
     h("h3", {}, c.name),
     h("p", { class: "muted" }, c.description),
     c.indicators.map(indicator));
-  const version = (v) => h("section", { "aria-label": `Rubric version ${v.version}` },
-    h("h2", {}, `Version ${v.version}`),
-    v.competencies.map(competencyCard));
+  const exportLink = (v, fmt) => h("a", { class: "btn btn--secondary btn--small",
+    href: `/api/v1/rubrics/${v.id}/export?format=${fmt}`, download: "" }, `Export ${fmt.toUpperCase()}`);
+  const version = (v) => {
+    const section = h("section", { "aria-label": `${v.name} version ${v.version}` },
+      h("h2", {}, `${v.name} · version ${v.version}`),
+      h("p", { class: "row" }, exportLink(v, "csv"), exportLink(v, "xlsx"),
+        canEdit ? h("button", { type: "button", class: "btn btn--small",
+          onclick: () => render(section, rubricEditor(v, () => render(section, ...version(v).childNodes))) },
+        "Edit as a new version") : null),
+      v.competencies.map(competencyCard));
+    return section;
+  };
+  const newest = new Map();
+  for (const v of versions) if (!newest.has(v.rubric_id) || newest.get(v.rubric_id).version < v.version) newest.set(v.rubric_id, v);
   const node = h("div", {},
-    pageHead("Rubric", { lead: "The written criteria answers are assessed against: competencies, their behavioural indicators, and anchored levels with example answers." }),
-    versions.length ? versions.map(version) : h("p", { class: "muted" }, "No rubric yet."));
+    pageHead("Rubric", { lead: "The written criteria answers are assessed against: competencies, their behavioural indicators, and anchored levels with example answers. Every edit or import makes a new version; scores always name the version they used." }),
+    canEdit ? rubricImport() : null,
+    versions.length ? [...newest.values()].map(version) : h("p", { class: "muted" }, "No rubric yet."),
+    versions.length > newest.size ? h("details", { class: "card" }, h("summary", {}, "Earlier versions"),
+      versions.filter((v) => newest.get(v.rubric_id) !== v).map(version)) : null);
   return { title: "Rubric", node };
+}
+
+function rubricImport() {
+  const name = h("input", { type: "text", required: true, maxlength: "200", value: "Parley default soft-skill rubric" });
+  const file = h("input", { type: "file", required: true, accept: ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
+  const out = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card stack" },
+    h("h2", {}, "Import a spreadsheet"),
+    h("p", { class: "hint" }, "One row per anchored level, as the export writes it (CSV or XLSX). It becomes the next version of the rubric with this name."),
+    field("Rubric name", name), field("Spreadsheet", file),
+    h("button", { type: "submit", class: "btn" }, "Import"), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = file.files[0];
+    if (!chosen) return;
+    const fmt = chosen.name.toLowerCase().endsWith(".xlsx") ? "xlsx" : "csv";
+    try {
+      const v = await post(`/rubrics/import?name=${encodeURIComponent(name.value)}&format=${fmt}`,
+        await chosen.arrayBuffer(), { headers: { "Content-Type": fmt === "xlsx" ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv" } });
+      state.rubrics = null;
+      toast(`Imported as version ${v.version}.`, "success");
+      route();
+    } catch (err) {
+      render(out, errorBox(err));
+    }
+  });
+  return form;
+}
+
+/** The whole rubric as a form; saving posts it as the next version. */
+function rubricEditor(v, onCancel) {
+  const lines = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
+  const inputs = [];
+  const text = (value, attrs = {}) => h("input", { type: "text", value, required: true, ...attrs });
+  const area = (value, attrs = {}) => h("textarea", { rows: "3", ...attrs }, value);
+  const competencies = v.competencies.map((c) => {
+    const name = text(c.name, { maxlength: "200" });
+    const description = area(c.description);
+    const indicators = c.indicators.map((ind) => {
+      const indText = text(ind.text, { maxlength: "1000" });
+      const levels = ind.levels.map((lv) => ({ level: lv.level, label: text(lv.label, { maxlength: "100" }),
+        anchor: area(lv.anchor, { required: true }), examples: area(lv.examples.join("\n"), { rows: "4" }) }));
+      return { key: ind.key, text: indText, levels };
+    });
+    inputs.push({ key: c.key, name, description, indicators });
+    return h("fieldset", { class: "card" }, h("legend", {}, c.name),
+      field("Name", name), field("Description", description),
+      indicators.map((ind) => h("details", { class: "indicator" }, h("summary", {}, ind.text.value),
+        field("Indicator", ind.text),
+        ind.levels.map((lv) => h("div", { class: "level-edit" },
+          h("h4", {}, `Level ${lv.level}`), field("Label", lv.label), field("Anchor", lv.anchor),
+          field("Example answers", lv.examples, { hint: "One example per line." }))))));
+  });
+  const out = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "stack rubric-editor" },
+    h("h2", {}, `Editing ${v.name} · version ${v.version}`),
+    h("p", { class: "hint" }, `Saving creates version ${v.version + 1} (or the next free number); version ${v.version} stays as it is.`),
+    competencies,
+    h("p", { class: "row" }, h("button", { type: "submit", class: "btn" }, "Save as a new version"),
+      h("button", { type: "button", class: "btn btn--secondary", onclick: onCancel }, "Cancel")),
+    out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const document_ = {
+      name: v.name,
+      competencies: inputs.map((c) => ({
+        key: c.key, name: c.name.value.trim(), description: c.description.value.trim(),
+        indicators: c.indicators.map((ind) => ({
+          key: ind.key, text: ind.text.value.trim(),
+          levels: ind.levels.map((lv) => ({ level: lv.level, label: lv.label.value.trim(),
+            anchor: lv.anchor.value.trim(), examples: lines(lv.examples.value) })),
+        })),
+      })),
+    };
+    try {
+      const saved = await post("/rubrics/versions", document_);
+      state.rubrics = null;
+      toast(`Saved as version ${saved.version}.`, "success");
+      route();
+    } catch (err) {
+      render(out, errorBox(err));
+    }
+  });
+  return form;
 }
 
 async function viewQuestions() {

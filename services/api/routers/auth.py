@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from services.api import schemas
 from services.api.deps import SESSION_COOKIE, AnyStaff, DbSession, SettingsDep, client_of
 from services.core.organisations import service as organisations
+from services.core.scoring import review as scores
 
 router = APIRouter(tags=["auth"])
 
 
-def _me(staff_user: object, organisation: str, csrf: str) -> dict[str, object]:
-    return {"user": staff_user, "organisation": organisation, "csrf_token": csrf}
+def _me(session: Session, staff_user: object, organisation: str, csrf: str) -> dict[str, object]:
+    return {"user": staff_user, "organisation": organisation, "csrf_token": csrf,
+            "scoring_model": scores.model_in_use(session)}
 
 
 @router.post("/auth/login", response_model=schemas.LoginOut)
@@ -41,7 +44,7 @@ def login(
     )
     organisation = organisations.get_organisation(session, org_id=signed_in.user.org_id)
     return {
-        **_me(signed_in.user, organisation.name, signed_in.csrf_token),
+        **_me(session, signed_in.user, organisation.name, signed_in.csrf_token),
         "token": signed_in.token,
     }
 
@@ -55,4 +58,4 @@ def logout(staff: AnyStaff, response: Response, session: DbSession) -> None:
 @router.get("/me", response_model=schemas.MeOut)
 def me(staff: AnyStaff, session: DbSession) -> dict[str, object]:
     organisation = organisations.get_organisation(session, org_id=staff.org_id)
-    return _me(staff.user, organisation.name, staff.session.csrf_token)
+    return _me(session, staff.user, organisation.name, staff.session.csrf_token)

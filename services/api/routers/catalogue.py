@@ -73,6 +73,16 @@ async def import_rubric(
     )
 
 
+@router.post("/rubrics/versions", response_model=schemas.RubricVersionOut, status_code=201)
+def save_rubric_version(
+    body: schemas.RubricDocumentIn, staff: RubricEditors, session: DbSession
+) -> RubricVersion:
+    """An edited rubric becomes the next version; scores keep naming the version they used."""
+    return rubrics.save_edited(
+        session, org_id=staff.org_id, actor=staff.actor, document=body.model_dump()
+    )
+
+
 @router.get("/rubrics/{rubric_version_id}", response_model=schemas.RubricVersionOut)
 def get_rubric_version(
     rubric_version_id: str, staff: AnyStaff, session: DbSession

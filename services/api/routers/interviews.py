@@ -9,6 +9,7 @@ from services.api import schemas
 from services.api.deps import DbSession, Recruiting, StorageDep
 from services.core.interviews import media, review
 from services.core.interviews.orm import Decision
+from services.core.scoring import review as scores
 from services.core.storage import LocalStorage
 
 router = APIRouter(tags=["interviews"])
@@ -19,6 +20,8 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
     interview = review.open_interview(session, actor=staff.actor, interview_id=interview_id)
     transcripts = review.transcripts_of(session, interview=interview)
     questions = review.questions_of(session, interview=interview)
+    answer_scores = scores.scores_of(session, answer_ids=[a.id for a in interview.answers])
+    competencies = scores.competencies_of(session, interview=interview, scores=answer_scores)
     answers = []
     for answer in interview.answers:
         question = questions[answer.question_id]
@@ -31,6 +34,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
                 "speech_seconds": answer.speech_seconds,
                 "media_url": f"/api/v1/answers/{answer.id}/media" if answer.media_key else None,
                 "transcript": transcripts.get(answer.id),
+                "scores": answer_scores.get(answer.id, []),
             }
         )
     return {
@@ -43,6 +47,9 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         "status": interview.status,
         "answers": answers,
         "decisions": review.decisions_of(session, interview=interview),
+        "competencies": competencies,
+        "fit": scores.overall_fit(competencies),
+        "scoring_model": scores.model_in_use(session),
     }
 
 

@@ -9,6 +9,7 @@ from services.api.deps import AnyStaff, DbSession, Recruiting, SettingsDep
 from services.core.interviews import invitations, review
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
+from services.core.scoring import review as scores
 
 router = APIRouter(tags=["roles"])
 
@@ -80,15 +81,18 @@ def invite(
 
 @router.get("/roles/{role_id}/candidates", response_model=list[schemas.CandidateRow])
 def list_candidates(role_id: str, staff: Recruiting, session: DbSession) -> list[dict[str, object]]:
+    """Every candidate of the role, best overall fit first; none is ever left out."""
     return [
         {
-            "interview_id": i.id,
-            "candidate_name": i.candidate.name,
-            "candidate_email": i.candidate.email,
-            "is_synthetic": i.candidate.is_synthetic,
-            "state": i.state.value,
-            "status": i.status,
-            "answers": i.answers,
+            "interview_id": row.interview.id,
+            "candidate_name": row.interview.candidate.name,
+            "candidate_email": row.interview.candidate.email,
+            "is_synthetic": row.interview.candidate.is_synthetic,
+            "state": row.interview.state.value,
+            "status": row.interview.status,
+            "answers": row.interview.answers,
+            "competencies": row.competencies,
+            "fit": row.fit,
         }
-        for i in review.list_interviews(session, role_id=role_id)
+        for row in scores.ranked(session, interviews=review.list_interviews(session, role_id=role_id))
     ]

@@ -28,6 +28,10 @@ class RubricVersion(OrgScoped, Base):
         order_by="Competency.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    @property
+    def name(self) -> str:
+        return self.rubric.name
+
 
 class Competency(OrgScoped, Base):
     __tablename__ = "competencies"

@@ -124,3 +124,41 @@ def import_spreadsheet(
         },
     )
     return version
+
+
+def save_edited(
+    session: Session, *, org_id: str, actor: str, document: dict[str, Any]
+) -> RubricVersion:
+    """An edit made in the app becomes the next version; the one it started from stays as it was."""
+    _check_document(document)
+    version = import_rubric(session, org_id=org_id, document=document)
+    audit.record(
+        session,
+        org_id=org_id,
+        actor=actor,
+        action="rubric.edit",
+        subject=f"rubric_version:{version.id}",
+        data={"name": document["name"], "version": version.version},
+    )
+    return version
+
+
+def _check_document(document: dict[str, Any]) -> None:
+    competency_keys = [c["key"] for c in document["competencies"]]
+    if len(set(competency_keys)) != len(competency_keys):
+        raise Invalid("Each competency needs its own key.", code="duplicate_key",
+                      field="competencies")
+    indicator_keys = [i["key"] for c in document["competencies"] for i in c["indicators"]]
+    if len(set(indicator_keys)) != len(indicator_keys):
+        raise Invalid("Each indicator needs its own key.", code="duplicate_key",
+                      field="indicators")
+    for competency in document["competencies"]:
+        for indicator in competency["indicators"]:
+            levels = sorted(lv["level"] for lv in indicator["levels"])
+            if levels != list(range(1, len(levels) + 1)):
+                raise Invalid(
+                    f"The levels of '{indicator['text']}' must run 1, 2, 3... without gaps "
+                    f"or repeats (got {levels}).",
+                    code="bad_levels",
+                    field="levels",
+                )

@@ -33,3 +33,20 @@ class ScoringRun(OrgScoped, Base):
     attempts: Mapped[int] = mapped_column(default=1)
     started_at: Mapped[dt.datetime]
     failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TrainingRun(OrgScoped, Base):
+    """Training and evaluation on an uploaded labelled CSV, run by the worker with progress."""
+
+    __tablename__ = "training_runs"
+
+    state: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    data_key: Mapped[str] = mapped_column(String(300))
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    progress: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(200))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state_changed_at: Mapped[dt.datetime]

@@ -45,7 +45,7 @@ def _sha256(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def tiny() -> Transcriber:
-    return Transcriber(WhisperOptions(model="tiny.en", beam_size=5))
+    return Transcriber(WhisperOptions(model="tiny.en"))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_silence_gives_an_empty_transcript_even_without_activity(tiny: Transcrib
 
 @pytest.mark.slow
 def test_asr_version_names_the_model_and_decoding_options(tiny: Transcriber) -> None:
-    assert tiny.asr_version == "faster-whisper 1.2.1/whisper-tiny.en/int8/beam5/vad/en"
+    assert tiny.asr_version == "faster-whisper 1.2.1/whisper-tiny.en/int8/beam1/batch4/webrtcvad/en"
 
 
 def test_tiny_en_resolves_to_the_packaged_folder() -> None:
@@ -186,4 +186,4 @@ def test_base_transcribes_jfk(tmp_path: Path, jfk: DecodedAudio, manifest: dict)
     result = transcriber.transcribe(jfk)
 
     assert _wer(manifest[JFK]["text"], result.text) <= MAX_WER
-    assert transcriber.asr_version == "faster-whisper 1.2.1/whisper-base/int8/beam5/vad/en"
+    assert transcriber.asr_version == "faster-whisper 1.2.1/whisper-base/int8/beam1/batch4/webrtcvad/en"
