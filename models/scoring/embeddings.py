@@ -33,12 +33,13 @@ class SentenceEncoder:
         tokenizer_path: Its ``tokenizer.json``.
         sha256: The model file's expected SHA-256; a mismatch refuses to load.
         threads: onnxruntime intra-op threads.
-        max_tokens: Longer sentences are truncated.
+        max_tokens: Longer sentences are truncated. 64 holds a 40-word sentence, the longest
+            ``split_sentences`` makes, and costs 10% less than 128.
     """
 
     def __init__(
         self, model_path: Path, tokenizer_path: Path, *, sha256: str, threads: int = 2,
-        max_tokens: int = 128,
+        max_tokens: int = 64,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -64,7 +65,8 @@ class SentenceEncoder:
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One unit-length row per text, shape (len(texts), dimension)."""
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            # Similar lengths batched together: less padding, which the model would still run.
+            missing = sorted(dict.fromkeys(t for t in texts if t not in self._cache), key=len)
             for first in range(0, len(missing), batch_size):
                 batch = missing[first : first + batch_size]
                 for text, vector in zip(batch, self._run(batch), strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -65,7 +66,7 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "steps_")
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         columns = [
-            np.full(X.shape[0], step) if isinstance(step, float) else step.predict_proba(X)[:, 1]
+            np.full(X.shape[0], step) if isinstance(step, float) else _above(step, X)
             for step in self.steps_
         ]
         return np.minimum.accumulate(np.column_stack(columns), axis=1)
@@ -75,6 +76,11 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "steps_")
         gaps = np.diff(self.levels_)
         return self.levels_[0] + self.step_probabilities(X) @ gaps
+
+
+def _above(step: LogisticRegression, X) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """``step.predict_proba(X)[:, 1]`` without validating X once more per step (X is checked)."""
+    return expit(np.asarray(X @ step.coef_[0]).ravel() + step.intercept_[0])
 
 
 def _levels(y: np.ndarray, max_levels: int) -> np.ndarray:

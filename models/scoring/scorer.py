@@ -69,25 +69,31 @@ class AnswerFeaturizer(TransformerMixin, BaseEstimator):
         vocabulary = get_encoder(self.encoder).vocabulary if self.encoder else frozenset()
         return feature_matrix(answers, vocabulary)
 
-    def transform(self, X: Sequence[Answer]) -> sp.csr_matrix:
+    def transform(self, X: Sequence[Answer], raw: np.ndarray | None = None) -> sp.csr_matrix:
+        """The feature matrix; ``raw`` may hold ``interpretable(X)`` already computed."""
         check_is_fitted(self, "scaler_")
         answers = list(X)
-        blocks = [sp.csr_matrix(self.scaler_.transform(self.interpretable(answers)))
-                  * self.interpretable_weight]
+        raw = self.interpretable(answers) if raw is None else raw
+        blocks = [sp.csr_matrix(self.scaler_.transform(raw)) * self.interpretable_weight]
         if self.encoder:
             blocks.append(sp.csr_matrix(self._embedding_block(answers)) * self.embedding_weight)
         if self.ngrams_ is not None:
             blocks.append(self.ngrams_.transform([a.text for a in answers]) * self.ngram_weight)
         return sp.hstack(blocks, format="csr")
 
+    def answer_vectors(self, answers: Sequence[Answer]) -> np.ndarray:
+        """Each answer's unit-length mean sentence embedding (needs an encoder)."""
+        return self._embedding_block(answers)[:, :-1]
+
     def _embedding_block(self, answers: Sequence[Answer]) -> np.ndarray:
         encoder = get_encoder(self.encoder)
         rows = []
         for answer in answers:
             sentences = [s.text for s in split_sentences(answer.text)] or [""]
-            vector = encoder.encode(sentences).mean(axis=0)
+            # One call, so the question rides in the same batch as the sentences.
+            *vectors, question = encoder.encode([*sentences, answer.question or ""])
+            vector = np.mean(vectors, axis=0)
             vector /= np.linalg.norm(vector) + 1e-9
-            question = encoder.encode([answer.question or ""])[0]
             rows.append(np.append(vector, float(vector @ question)))
         return np.vstack(rows)
 
@@ -130,6 +136,11 @@ GATE_RULES: tuple[GateRule, ...] = (
 )
 
 
+# Answers less like the competency's strong answers than this (cosine of mean sentence
+# embeddings) are about something else; the fitted floor may sit lower, never higher.
+TOPIC_FLOOR = 0.45
+
+
 class CompetencyScorer(RegressorMixin, BaseEstimator):
     """One competency's model: answers in, expected rubric level out (``score_100`` for 0-100).
 
@@ -155,34 +166,61 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
     def fit(self, X: Sequence[Answer], y, sample_weight=None):  # type: ignore[no-untyped-def]
         answers = list(X)
         self.featurizer_ = clone(self.featurizer or AnswerFeaturizer()).fit(answers)
+        labels = np.asarray(y, dtype=float)
         self.model_ = OrdinalRegressor(levels=self.levels, C=self.C).fit(
-            self.featurizer_.transform(answers), np.asarray(y, dtype=float), sample_weight
+            self.featurizer_.transform(answers), labels, sample_weight
         )
         self.n_features_in_ = self.featurizer_.n_features_in_
+        self._fit_topic(answers, labels)
         return self
+
+    def _fit_topic(self, answers: list[Answer], labels: np.ndarray) -> None:
+        """Where answers that show the competency lie in embedding space, for the off-topic gate.
+
+        The floor sits just below the least typical of the answers labelled at the middle level
+        or above, and never above ``TOPIC_FLOOR``.
+        """
+        self.topic_centroid_: np.ndarray | None = None
+        self.topic_floor_ = -1.0
+        strong = labels >= self.levels[len(self.levels) // 2]
+        if not self.featurizer_.encoder or strong.sum() < 3:
+            return
+        vectors = self.featurizer_.answer_vectors(
+            [a for a, s in zip(answers, strong, strict=True) if s]
+        )
+        centroid = vectors.mean(axis=0)
+        self.topic_centroid_ = centroid / (np.linalg.norm(centroid) + 1e-9)
+        similarity = vectors @ self.topic_centroid_
+        self.topic_floor_ = min(TOPIC_FLOOR, float(np.quantile(similarity, 0.01)) - 0.05)
+
+    def _off_topic(self, answers: Sequence[Answer]) -> np.ndarray:
+        centroid = getattr(self, "topic_centroid_", None)
+        if centroid is None:
+            return np.zeros(len(answers), dtype=bool)
+        return np.asarray(self.featurizer_.answer_vectors(answers) @ centroid < self.topic_floor_)
 
     def predict(self, X: Sequence[Answer]) -> np.ndarray:
         """Expected rubric level of each answer, capped where a gate rule fires."""
         check_is_fitted(self, "model_")
         answers = list(X)
-        levels = self.model_.predict(self.featurizer_.transform(answers))
+        raw = self.featurizer_.interpretable(answers)
+        levels = self.model_.predict(self.featurizer_.transform(answers, raw))
         if self.gate_cap is not None:
-            gated = np.array([bool(codes) for codes in self.gates(answers)])
+            gated = np.array([bool(codes) for codes in self._gates(answers, raw)])
             levels = np.where(gated, np.minimum(levels, self.gate_cap), levels)
         return levels
 
     def gates(self, X: Sequence[Answer]) -> list[tuple[str, ...]]:
         """The gate rules each answer trips, by code."""
         check_is_fitted(self, "model_")
-        raw = self.featurizer_.interpretable(list(X))
+        answers = list(X)
+        return self._gates(answers, self.featurizer_.interpretable(answers))
+
+    def _gates(self, answers: Sequence[Answer], raw: np.ndarray) -> list[tuple[str, ...]]:
+        off_topic = self._off_topic(answers)
         return [
-            tuple(
-                rule.code
-                for rule in GATE_RULES
-                if (row[_F[rule.feature]] > rule.limit if rule.above
-                    else row[_F[rule.feature]] < rule.limit)
-            )
-            for row in raw
+            (*_rules_tripped(row), *(("off_topic",) if far else ()))
+            for row, far in zip(raw, off_topic, strict=True)
         ]
 
     def score_100(self, X: Sequence[Answer]) -> np.ndarray:
@@ -214,6 +252,14 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
             for i in order[:top]
             if drops[i] > 0
         ]
+
+
+def _rules_tripped(row: np.ndarray) -> tuple[str, ...]:
+    return tuple(
+        rule.code
+        for rule in GATE_RULES
+        if (row[_F[rule.feature]] > rule.limit if rule.above else row[_F[rule.feature]] < rule.limit)
+    )
 
 
 def _without(sentences: Sequence[Sentence], index: int) -> str:

@@ -26,7 +26,7 @@ from models.scoring.scorer import AnswerFeaturizer, CompetencyScorer
 
 # Bump when features, the estimator or its settings change, so the version (and with it the
 # scores' model_version) changes too.
-REVISION = 1
+REVISION = 2
 _FOLDS = 5
 
 
@@ -106,7 +106,7 @@ def build(root: Path, questions: Mapping[str, str], *, evaluate: bool = True) ->
             "Written English answers from a small team: other styles, sectors and non-native "
             "phrasing are under-represented.",
             "Transcription errors (higher for accented speech) reach the scorer as wrong words.",
-            "Answers caught by a gate rule (too little content, unknown words, repetition, "
+            "Answers caught by a gate rule (too little content, unknown words, repetition, off-topic, "
             "buzzwords, no personal action) are capped below the 'meets' level.",
         ],
     }

@@ -35,13 +35,26 @@ class TrainingResult:
     markdown: str
 
 
+# Sentence embeddings cost about 10 ms a sentence on 2 cores; past this many items they would
+# take the run beyond 10 minutes, so "auto" leaves them out (and the report says so).
+AUTO_EMBEDDINGS_MAX_ITEMS = 2_000
+
+
 def train_file(
-    path: Path, *, aggregate: str = "mean", per_prompt: bool = False, embeddings: bool = True,
+    path: Path, *, aggregate: str = "mean", per_prompt: bool = False,
+    embeddings: bool | str = "auto",
     progress: Callable[[str, int, int], None] = lambda key, done, total: None,
 ) -> TrainingResult:
-    """Read, aggregate, train and evaluate; ValueError (naming the line) for a malformed file."""
+    """Read, aggregate, train and evaluate; ValueError (naming the line) for a malformed file.
+
+    Args:
+        embeddings: True, False, or "auto" (on up to ``AUTO_EMBEDDINGS_MAX_ITEMS`` items).
+    """
     started = time.perf_counter()
     labels = read_labels(path)
+    items = len({label.item_id for label in labels})
+    if embeddings == "auto":
+        embeddings = items <= AUTO_EMBEDDINGS_MAX_ITEMS
     featurizer = AnswerFeaturizer(encoder=MINILM if embeddings else None)
     models, reports = train_all(labels, featurizer=featurizer, how=aggregate,
                                 per_prompt=per_prompt, progress=progress)
@@ -49,11 +62,11 @@ def train_file(
         "data": path.name,
         "data_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "rows": len(labels),
-        "items": len({label.item_id for label in labels}),
+        "items": items,
         "raters": len({label.rater for label in labels}),
         "aggregate": aggregate,
         "per_prompt": per_prompt,
-        "embeddings": embeddings,
+        "embeddings": bool(embeddings),
         "seconds": round(time.perf_counter() - started, 1),
         "mean_qwk_model": round(mean_qwk(reports), 4),
         "criteria": [r.as_dict() for r in reports],
@@ -68,15 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--aggregate", default="mean", choices=["mean", "median"])
     parser.add_argument("--per-prompt", action="store_true")
-    parser.add_argument("--no-embeddings", action="store_true",
-                        help="interpretable features and n-grams only (faster)")
+    parser.add_argument("--embeddings", choices=["auto", "on", "off"], default="auto",
+                        help="sentence embeddings; auto: on up to "
+                             f"{AUTO_EMBEDDINGS_MAX_ITEMS} items")
+    parser.add_argument("--no-embeddings", action="store_const", const="off", dest="embeddings",
+                        help="the same as --embeddings off")
     parser.add_argument("--save-to", type=Path, help="registry folder to save the models in")
     parser.add_argument("--version", help="model version name, with --save-to")
     args = parser.parse_args(argv)
     try:
         result = train_file(
             args.data, aggregate=args.aggregate, per_prompt=args.per_prompt,
-            embeddings=not args.no_embeddings,
+            embeddings={"auto": "auto", "on": True, "off": False}[args.embeddings],
             progress=lambda key, done, total: print(f"training {key} ({done + 1}/{total})",
                                                     file=sys.stderr, flush=True),
         )

@@ -32,7 +32,7 @@ def run_training(run_id: str) -> str:
         with get_storage().local_copy(key) as path:
             result = train_file(path, aggregate=str(options.get("aggregate", "mean")),
                                 per_prompt=bool(options.get("per_prompt")),
-                                embeddings=bool(options.get("embeddings", True)),
+                                embeddings=_embeddings(options.get("embeddings", "auto")),
                                 progress=progress)
         version = f"trained-{org_id[:8]}-{run_id[:12]}"
         settings = get_settings()
@@ -52,6 +52,10 @@ def run_training(run_id: str) -> str:
                              report={**result.summary, "markdown": result.markdown},
                              model_version=version)
     return "done"
+
+
+def _embeddings(option: object) -> bool | str:
+    return {"on": True, "off": False}.get(str(option), "auto")
 
 
 def _fail(run_id: str, reason: str) -> str:

@@ -88,7 +88,7 @@ def _endpoints(a: Org) -> list[Endpoint]:
         ),
         Endpoint(
             "POST",
-            "/api/v1/training-runs?embeddings=false",
+            "/api/v1/training-runs?embeddings=off",
             frozenset({ADMIN, PSYCH}),
             raw=b"item_id,text,criterion,rater,score\na,Some words.,c,r1,3\n",
             headers={"Content-Type": "text/csv"},

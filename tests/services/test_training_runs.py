@@ -44,11 +44,11 @@ def test_a_run_is_queued_and_invisible_to_another_organisation(
     data = labelled_csv(tmp_path / "labels.csv", items=12).read_bytes()
 
     started = world.staff(world.a, "psychologist").post(
-        "/api/v1/training-runs?embeddings=false", content=data, headers=CSV)
+        "/api/v1/training-runs?embeddings=off", content=data, headers=CSV)
 
     assert started.status_code == 202, started.text
     run = started.json()
-    assert run["state"] == "queued" and run["options"]["embeddings"] is False
+    assert run["state"] == "queued" and run["options"]["embeddings"] == "off"
     assert [name for name, _ in world.publisher.published][-1] == "training.run"
     other = world.staff(world.b, "psychologist")
     assert other.get(f"/api/v1/training-runs/{run['id']}").status_code == 404
@@ -68,7 +68,7 @@ def test_a_real_worker_trains_reports_beside_the_raters_and_locks_the_model(
     client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
     data = labelled_csv(tmp_path / "labels.csv", items=60).read_bytes()
 
-    run = client.post("/api/v1/training-runs?embeddings=false", content=data,
+    run = client.post("/api/v1/training-runs?embeddings=off", content=data,
                       headers=CSV).json()
     deadline = time.monotonic() + 180
     while run["state"] in ("queued", "running") and time.monotonic() < deadline:

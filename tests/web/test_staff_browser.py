@@ -1,4 +1,5 @@
-"""Staff pages in a real browser: sign in, review a transcribed answer, record a decision."""
+"""Staff pages in a real browser: sign in, review a transcribed and scored answer, record a
+decision; a psychologist edits the rubric into a new version."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from services.api.app import create_app
 from services.core.audit.orm import AuditEvent
 from services.core.db import unit_of_work
 from services.core.interviews.orm import Decision, Transcript
+from services.core.rubrics.orm import RubricVersion
+from services.worker.scoring import score_answer
 from services.worker.transcription import transcribe_answer
 from tests.services.conftest import PASSWORD, Org, RecordingPublisher
 from tests.services.pipeline import SPEECH, upload
@@ -31,6 +34,7 @@ def _transcribed_answer(org: Org) -> tuple[str, list[dict[str, object]]]:
     speech = (SPEECH / "jfk.flac").read_bytes()
     answer_id = upload(client, org.invite_token, org.question_ids[1], speech, "audio/flac")
     assert transcribe_answer(answer_id) == "transcribed"
+    assert score_answer(answer_id) == "scored"
     with unit_of_work() as session:
         transcript = session.scalars(
             select(Transcript).where(Transcript.answer_id == answer_id)
@@ -49,14 +53,18 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     page.get_by_label("Email").fill(org.emails["recruiter"])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#scoring-note")).to_contain_text("uncalibrated demo model")
     page.get_by_role("link", name="Role a").click()
     candidates = page.locator("section", has=page.get_by_role("heading", name="Candidates"))
     row = candidates.get_by_role("row", name=re.compile("Cand a"))
     expect(row).to_contain_text("1/2 transcribed")
+    expect(row).to_contain_text("problem solving:")  # question 2's competency, now scored
     row.get_by_role("link", name="Cand a").click()
 
     expect(page.get_by_role("heading", name="Cand a", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Fit by competency"))).to_be_visible()
     card = page.locator("article", has=page.get_by_role("heading", name=re.compile("^Question 2")))
+    expect(card.locator(".score")).to_contain_text("/100")
     card.locator("summary", has_text="Transcript").click()
     index = next(i for i, w in enumerate(words) if "country" in str(w["text"]).lower())
     start = float(words[index]["start"])  # type: ignore[arg-type]
@@ -109,4 +117,31 @@ def test_a_psychologist_cannot_open_a_candidate(
     page.goto(f"/staff/#/interviews/{org.interview_id}")
     expect(page.get_by_role("heading", name="Not available to your role")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Cand a")
+    assert log.problems(SIGNED_OUT) == []
+
+
+def test_a_psychologist_edits_the_rubric_into_a_new_version(
+    org: Org, live_server: str, launch: Callable[..., Browser]
+) -> None:
+    page = launch().new_page(base_url=live_server)
+    log = PageLog.attach(page)
+    page.goto("/staff/")
+    page.get_by_label("Email").fill(org.emails["psychologist"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("button", name="Edit as a new version").first.click()
+    editor = page.locator("form.rubric-editor")
+    editor.locator("details.indicator summary").first.click()
+    editor.get_by_label("Anchor").first.fill("Says nothing about what they did themselves.")
+    editor.get_by_role("button", name="Save as a new version").click()
+
+    expect(page.locator("#toast")).to_contain_text("Saved as version 2")
+    with unit_of_work() as session:
+        versions = {v.version: v for v in session.scalars(select(RubricVersion))}
+        first = versions[1].competencies[0].indicators[0].levels
+        second = versions[2].competencies[0].indicators[0].levels
+    anchors = {lv.level: lv.anchor for lv in second}
+    assert anchors[1] == "Says nothing about what they did themselves."
+    assert {lv.level: lv.anchor for lv in first}[1] != anchors[1]  # version 1 unchanged
     assert log.problems(SIGNED_OUT) == []

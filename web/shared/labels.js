@@ -62,4 +62,5 @@ export const GATES = {
   repetitive: "Mostly repetition",
   buzzwords_without_substance: "Buzzwords without an example",
   no_personal_action: "No action of the candidate's own described",
+  off_topic: "About something other than the question",
 };

@@ -434,7 +434,7 @@ async function loadCandidates(role, box) {
         row.fit == null ? h("span", { class: "muted small" }, "not scored yet") : h("strong", {}, `${Math.round(row.fit)}`),
         h("div", { class: "row chips" }, (row.competencies || []).map((c) =>
           h("span", { class: ["chip", `chip--${toneOf(BANDS, c.band) || "plain"}`], title: `${labelOf(BANDS, c.band)} · ${Math.round(c.score)}/100` },
-            `${c.key.replace(/_/g, " ")}: ${c.band || "n/a"}`))),
+            `${c.key.replace(/_/g, " ")}: ${c.band || `${Math.round(c.score)}/100, no threshold set`}`))),
         chip(labelOf(INTERVIEW_STATES, row.state), toneOf(INTERVIEW_STATES, row.state)),
         h("span", { class: summary.tone ? `processing--${summary.tone}` : "" }, summary.text),
         chip(labelOf(STATUSES, row.status), "", "chip--outline"),

@@ -42,7 +42,8 @@ async def start_training_run(
     publisher: PublisherDep,
     aggregate: Annotated[Literal["mean", "median"], Query()] = "mean",
     per_prompt: bool = False,
-    embeddings: bool = True,
+    embeddings: Annotated[Literal["auto", "on", "off"], Query(
+        description="sentence embeddings; auto: on up to 2,000 items")] = "auto",
 ) -> TrainingRun:
     """A labelled CSV (item_id, text, criterion, rater, score[, prompt, split]) is trained and
     evaluated by the worker; poll the run for progress and the report."""

@@ -32,7 +32,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 class TrainingOptions:
     aggregate: str = "mean"
     per_prompt: bool = False
-    embeddings: bool = True
+    embeddings: str = "auto"  # on, off, or auto: on up to 2,000 items
 
 
 def _check_header(data: bytes) -> None:

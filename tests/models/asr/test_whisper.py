@@ -106,7 +106,7 @@ def test_silence_gives_an_empty_transcript_even_without_activity(tiny: Transcrib
 
 @pytest.mark.slow
 def test_asr_version_names_the_model_and_decoding_options(tiny: Transcriber) -> None:
-    assert tiny.asr_version == "faster-whisper 1.2.1/whisper-tiny.en/int8/beam1/batch4/webrtcvad/en"
+    assert tiny.asr_version == "faster-whisper 1.2.1/whisper-tiny.en/int8/beam5/vad/en"
 
 
 def test_tiny_en_resolves_to_the_packaged_folder() -> None:
@@ -186,4 +186,30 @@ def test_base_transcribes_jfk(tmp_path: Path, jfk: DecodedAudio, manifest: dict)
     result = transcriber.transcribe(jfk)
 
     assert _wer(manifest[JFK]["text"], result.text) <= MAX_WER
-    assert transcriber.asr_version == "faster-whisper 1.2.1/whisper-base/int8/beam1/batch4/webrtcvad/en"
+    assert transcriber.asr_version == "faster-whisper 1.2.1/whisper-base/int8/beam5/vad/en"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [JFK, LIBRISPEECH])
+def test_the_batched_webrtc_setup_transcribes_within_wer_in_recording_time(
+    name: str, clips: dict[str, DecodedAudio], manifest: dict[str, dict[str, str]]
+) -> None:
+    # The throughput setup (docs/performance.md): speech cut out by webrtcvad, laid end to end,
+    # decoded greedily in batches; words must come back timed in the original recording.
+    transcriber = Transcriber(
+        WhisperOptions(model="tiny.en", beam_size=1, batch_size=4, vad_model="webrtc")
+    )
+    audio = clips[name]
+    padded = synthetic(np.concatenate([np.zeros(3 * SAMPLE_RATE, dtype=np.float32),
+                                       audio.samples]))
+    activity = detect_speech(padded)
+
+    result = transcriber.transcribe(padded, activity=activity)
+
+    assert _wer(manifest[name]["text"], result.text) <= MAX_WER
+    assert transcriber.asr_version.endswith("/beam1/batch4/webrtcvad/en")
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)
+    first_speech = activity.regions[0].start
+    assert result.words[0].start >= first_speech - 0.5  # the 3 s of silence is not skipped over
+    assert all(w.end <= padded.duration for w in result.words)
