@@ -18,3 +18,13 @@ async def read_body(request: Request, *, limit: int) -> bytes:
         if len(received) > limit:
             raise TooLarge(f"A chunk may hold at most {limit} bytes.")
     return bytes(received)
+
+
+async def read_body_past(request: Request, *, limit: int) -> bytes:
+    """The body, read one byte past ``limit`` at most, so that the parser can refuse it by name."""
+    received = bytearray()
+    async for part in request.stream():
+        received.extend(part)
+        if len(received) > limit:
+            break
+    return bytes(received)

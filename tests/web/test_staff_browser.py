@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from services.api.app import create_app
@@ -26,6 +26,13 @@ pytestmark = pytest.mark.slow
 
 # Before sign-in the page asks who is signed in, and is told: nobody.
 SIGNED_OUT = r"status of 401 .*@ http://127\.0\.0\.1:\d+/api/v1/me$"
+
+
+def _sign_in(page: Page, org: Org, who: str) -> None:
+    page.goto("/staff/")
+    page.get_by_label("Email").fill(org.emails[who])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def _transcribed_answer(org: Org) -> tuple[str, list[dict[str, object]]]:
@@ -49,10 +56,7 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     page = launch().new_page(base_url=live_server)
     log = PageLog.attach(page)
 
-    page.goto("/staff/")
-    page.get_by_label("Email").fill(org.emails["recruiter"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, org, "recruiter")
     expect(page.locator("#scoring-note")).to_contain_text("uncalibrated demo model")
     page.get_by_role("link", name="Role a").click()
     candidates = page.locator("section", has=page.get_by_role("heading", name="Candidates"))
@@ -107,10 +111,7 @@ def test_a_psychologist_cannot_open_a_candidate(
     page = launch().new_page(base_url=live_server)
     log = PageLog.attach(page)
 
-    page.goto("/staff/")
-    page.get_by_label("Email").fill(org.emails["psychologist"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, org, "psychologist")
     expect(page.get_by_role("heading", name="Rubric", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Roles")).to_have_count(0)
 
@@ -125,10 +126,7 @@ def test_a_psychologist_edits_the_rubric_into_a_new_version(
 ) -> None:
     page = launch().new_page(base_url=live_server)
     log = PageLog.attach(page)
-    page.goto("/staff/")
-    page.get_by_label("Email").fill(org.emails["psychologist"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, org, "psychologist")
 
     page.get_by_role("button", name="Edit as a new version").first.click()
     editor = page.locator("form.rubric-editor")

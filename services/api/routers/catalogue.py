@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.api import schemas
 from services.api.deps import AnyStaff, DbSession, RubricEditors
+from services.api.uploads import read_body_past
 from services.core.roles import bank
 from services.core.roles import service as roles
 from services.core.roles.orm import Question
@@ -32,16 +33,6 @@ _SPREADSHEET_BODY = {
 }
 
 
-async def _upload(request: Request) -> bytes:
-    """The raw body, read one byte past the size limit at most so the parser can refuse it."""
-    received = bytearray()
-    async for part in request.stream():
-        received.extend(part)
-        if len(received) > spreadsheet.MAX_BYTES:
-            break
-    return bytes(received)
-
-
 @router.get("/rubrics", response_model=list[schemas.RubricVersionOut])
 def list_rubric_versions(staff: AnyStaff, session: DbSession) -> list[RubricVersion]:
     return rubrics.list_versions(session)
@@ -61,7 +52,7 @@ async def import_rubric(
     fmt: SpreadsheetFormat = "csv",
 ) -> RubricVersion:
     """A CSV or XLSX spreadsheet becomes the next version of the rubric `name`."""
-    data = await _upload(request)
+    data = await read_body_past(request, limit=spreadsheet.MAX_BYTES)
     return await run_in_threadpool(
         rubrics.import_spreadsheet,
         session,

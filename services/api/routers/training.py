@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.api import schemas
 from services.api.deps import DbSession, PublisherDep, RubricEditors, StorageDep
+from services.api.uploads import read_body_past
 from services.core.scoring import training_runs
 from services.core.scoring.orm import TrainingRun
 
@@ -20,16 +21,6 @@ _CSV_BODY = {
         "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-async def _upload(request: Request) -> bytes:
-    """The raw body, read one byte past the limit at most so the check can refuse it."""
-    received = bytearray()
-    async for part in request.stream():
-        received.extend(part)
-        if len(received) > training_runs.MAX_BYTES:
-            break
-    return bytes(received)
 
 
 @router.post("/training-runs", response_model=schemas.TrainingRunOut, status_code=202,
@@ -47,7 +38,7 @@ async def start_training_run(
 ) -> TrainingRun:
     """A labelled CSV (item_id, text, criterion, rater, score[, prompt, split]) is trained and
     evaluated by the worker; poll the run for progress and the report."""
-    data = await _upload(request)
+    data = await read_body_past(request, limit=training_runs.MAX_BYTES)
     return await run_in_threadpool(
         training_runs.start_run, session, storage=storage, publisher=publisher,
         org_id=staff.org_id, actor_id=staff.user.id, actor=staff.actor, data=data,

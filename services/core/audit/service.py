@@ -35,6 +35,19 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _serialise_appends(session: Session, org_id: str) -> None:
+    """Two writers must never read the same last entry and take the same sequence number."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:org))"), {"org": org_id})
+    elif dialect == "sqlite":
+        # pysqlite opens its transaction only at the first write, so the read below would see
+        # the chain outside any lock; take SQLite's write lock first (waits out busy_timeout).
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
+
 def record(
     session: Session,
     *,
@@ -45,9 +58,7 @@ def record(
     data: dict[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event to the organisation's chain inside the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends per organisation so two writers never take the same sequence number.
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:org))"), {"org": org_id})
+    _serialise_appends(session, org_id)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.org_id == org_id)
