@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -165,3 +166,12 @@ def unit_of_work(*, org_id: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_unless_present(
+    session: Session, table: Any, values: dict[str, Any], *, key: list[str]
+) -> bool:
+    """INSERT ... ON CONFLICT (key) DO NOTHING on PostgreSQL or SQLite; True if a row went in."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    return session.execute(statement.returning(*table.primary_key.columns)).first() is not None

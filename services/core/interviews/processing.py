@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.core.audit import service as audit
-from services.core.db import new_id, utcnow
+from services.core.db import insert_unless_present, new_id, utcnow
 from services.core.interviews.orm import Answer, Transcript
 from services.core.interviews.states import AnswerState
 
@@ -69,17 +68,6 @@ def claim_for_transcription(
     )
 
 
-def _insert_ignoring_duplicate(session: Session, values: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Transcript)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["answer_id", "asr_version"])
-    )
-    session.execute(stmt)
-
-
 def _finish(session: Session, answer_id: str, target: AnswerState, **values: Any) -> bool:
     """Move a claimed answer to its final state; False if someone else already finished it."""
     result = session.execute(
@@ -103,8 +91,9 @@ def save_transcript(session: Session, *, claim: ClaimedAnswer, record: Transcrip
     ):
         return
     if target == AnswerState.TRANSCRIBED:
-        _insert_ignoring_duplicate(
+        insert_unless_present(
             session,
+            Transcript.__table__,
             {
                 "id": new_id(),
                 "org_id": claim.org_id,
@@ -119,6 +108,7 @@ def save_transcript(session: Session, *, claim: ClaimedAnswer, record: Transcrip
                 "processing_seconds": record.processing_seconds,
                 "created_at": utcnow(),
             },
+            key=["answer_id", "asr_version"],
         )
     audit.record(
         session,

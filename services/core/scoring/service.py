@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.core.audit import service as audit
-from services.core.db import new_id, utcnow
+from services.core.db import insert_unless_present, new_id, utcnow
 from services.core.interviews.candidate import NOTICE_VERSION
 from services.core.interviews.orm import Answer, Consent, Interview, Score, Transcript
 from services.core.interviews.states import AnswerState
@@ -115,19 +114,16 @@ def claim(
     if target is None:
         return None
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(ScoringRun.__table__)
-        .values(id=new_id(), org_id=target.org_id, answer_id=answer_id,
-                model_version=model_version, state=RUNNING, attempts=1, started_at=now,
-                created_at=now)
-        .on_conflict_do_nothing(index_elements=["answer_id", "model_version"])
-        .returning(ScoringRun.__table__.c.id)
-    )
-    if inserted.first() is not None:
+    if insert_unless_present(
+        session,
+        ScoringRun.__table__,
+        {"id": new_id(), "org_id": target.org_id, "answer_id": answer_id,
+         "model_version": model_version, "state": RUNNING, "attempts": 1, "started_at": now,
+         "created_at": now},
+        key=["answer_id", "model_version"],
+    ):
         return target
-    # An earlier run exists: take it over only if it crashed (stale) or failed transiently.
+    # An earlier run exists: take it over only if the worker that held it died (stale).
     taken = session.execute(
         update(ScoringRun)
         .where(
@@ -167,24 +163,20 @@ def band(value: float, threshold: CompetencyThreshold | None, *, levels: tuple[f
 
 
 def save_scores(
-    session: Session, *, target: ScoringTarget, model_version: str, records: list[ScoreRecord],
-    audio_sha256: str | None = None,
+    session: Session, *, target: ScoringTarget, model_version: str, records: list[ScoreRecord]
 ) -> None:
     """Store the scores once per (answer, competency, model version), close the run, log it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for record in records:
-        session.execute(
-            insert(Score)
-            .values(id=new_id(), org_id=target.org_id, answer_id=target.answer_id,
-                    competency_key=record.competency_key, value=record.value,
-                    level=record.level, gates=record.gates,
-                    rubric_version_id=target.rubric_version_id, model_version=model_version,
-                    asr_version=target.asr_version, evidence=record.evidence,
-                    created_at=utcnow())
-            .on_conflict_do_nothing(
-                index_elements=["answer_id", "competency_key", "model_version"]
-            )
+        insert_unless_present(
+            session,
+            Score.__table__,
+            {"id": new_id(), "org_id": target.org_id, "answer_id": target.answer_id,
+             "competency_key": record.competency_key, "value": record.value,
+             "level": record.level, "gates": record.gates,
+             "rubric_version_id": target.rubric_version_id, "model_version": model_version,
+             "asr_version": target.asr_version, "evidence": record.evidence,
+             "created_at": utcnow()},
+            key=["answer_id", "competency_key", "model_version"],
         )
     _close(session, target.answer_id, model_version, SCORED, None)
     answer = session.get(Answer, target.answer_id)
