@@ -97,7 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _supervise(
         {
             "api": api_command(args.host, args.port, 1),
-            "worker": worker_command("asr,scoring,default", 1, with_beat=True),
+            # Two processes, so the avatar's voice (`default`) never waits behind transcriptions.
+            "worker": worker_command("asr,scoring", 1, with_beat=True),
+            "worker-default": worker_command("default", 1),
         }
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -59,8 +60,24 @@ def test_run_serves_the_demo_transcribes_it_and_stops_cleanly_on_ctrl_c(tmp_path
         role = client.get("/api/v1/roles").json()[0]
         assert len(role["script"]) == 6
         rows = client.get(f"/api/v1/roles/{role['id']}/candidates").json()
-        assert len(rows) == 4 and all(r["is_synthetic"] for r in rows)
-        assert all(r["state"] == "completed" for r in rows)
+        assert len(rows) == 5 and all(r["is_synthetic"] for r in rows)
+        states = sorted((r["candidate_name"], r["state"]) for r in rows)
+        assert [s for _, s in states].count("completed") == 4
+        assert ("You (demo candidate)", "invited") in states
+
+        # The printed demo invite opens an interview whose avatar gets its voice.
+        printed = re.search(r"/interview/#(\S+)", (tmp_path / "run.log").read_text())
+        assert printed, (tmp_path / "run.log").read_text()[-2000:]
+        candidate = httpx.Client(base_url=base, headers={"X-Invite-Token": printed.group(1)})
+        opened = candidate.get("/api/v1/candidate/interview")
+        assert opened.status_code == 200 and opened.json()["state"] == "invited"
+        spoken = _wait_for(
+            lambda: (r := candidate.get("/api/v1/candidate/speech/intro")).status_code == 200
+            and r,
+            120,
+            "the default worker to speak the avatar's first line",
+        )
+        assert spoken.headers["content-type"] == "audio/wav"
 
         def one_transcribed() -> dict[str, object] | None:
             for row in client.get(f"/api/v1/roles/{role['id']}/candidates").json():

@@ -9,7 +9,7 @@ Typical use, once per recording, with one ``Transcriber`` per process::
     transcription = transcriber.transcribe(audio, activity=activity)
 """
 
-from models.asr.audio import SAMPLE_RATE, DecodedAudio, decode_audio
+from models.asr.audio import SAMPLE_RATE, DecodedAudio, decode_audio, remux_for_playback
 from models.asr.errors import AudioError, ModelIntegrityError
 from models.asr.quality import QualityThresholds, assess_quality
 from models.asr.vad import SpeechActivity, SpeechRegion, detect_speech
@@ -40,5 +40,6 @@ __all__ = [
     "assess_quality",
     "decode_audio",
     "detect_speech",
+    "remux_for_playback",
     "resolve_model_dir",
 ]

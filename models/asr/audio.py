@@ -184,3 +184,44 @@ def _to_float(frame: av.AudioFrame) -> np.ndarray:
 
 def _too_long(max_seconds: float) -> AudioError:
     return AudioError("too_long", f"The recording is longer than the {max_seconds:g} s allowed.")
+
+
+def remux_for_playback(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> bool:
+    """Rewrites a browser's webm recording with a duration and a seek index, without re-encoding.
+
+    MediaRecorder writes webm as a live stream: no duration and no cues, so players cannot
+    show the length or seek. Copying the packets into a new file lets the muxer write both.
+    A stream damaged part-way keeps the packets before the damage.
+
+    Args:
+        src: The recording as uploaded.
+        dst: Where to write the playable copy (same container, same codecs).
+
+    Returns:
+        True if ``dst`` was written; False if ``src`` is not webm/Matroska (nothing to do).
+
+    Raises:
+        AudioError: ``src`` is not readable media, or holds no audio or video packet.
+    """
+    container = _open_input(os.fspath(src))
+    with container:
+        if "matroska" not in container.format.name and "webm" not in container.format.name:
+            return False
+        streams = [s for s in container.streams if s.type in ("audio", "video")]
+        if not streams:
+            raise AudioError("no_audio_track", "The file contains no audio track.")
+        copied = 0
+        with av.open(os.fspath(dst), mode="w", format="webm") as out:
+            targets = {s.index: out.add_stream_from_template(s) for s in streams}
+            try:
+                for packet in container.demux(streams):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = targets[packet.stream.index]
+                    out.mux(packet)
+                    copied += 1
+            except av.FFmpegError:
+                pass  # truncated or damaged tail: keep what came before it
+    if copied == 0:
+        raise AudioError("corrupt", "The recording is damaged: it holds no sound.")
+    return True

@@ -11,7 +11,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.publisher import CeleryPublisher
-from services.api.routers import admin, auth, candidate, catalogue, interviews, roles, training
+from services.api.routers import (
+    admin,
+    auth,
+    candidate,
+    catalogue,
+    interviews,
+    roles,
+    speech,
+    training,
+)
 from services.core.errors import DomainError
 from services.core.jobs import JobPublisher
 from services.core.settings import Settings, get_settings
@@ -73,7 +82,7 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
         responses={422: {"model": None}},
     )
     app.state.publisher = publisher or CeleryPublisher(settings)
-    for module in (auth, admin, catalogue, roles, interviews, candidate, training):
+    for module in (auth, admin, catalogue, roles, interviews, candidate, speech, training):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)
 

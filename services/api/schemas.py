@@ -245,6 +245,7 @@ class ScoreOut(Out):
 
 
 class AnswerDetail(AnswerSummary):
+    content_type: str = Field(description="text/plain for a typed answer (an accommodation).")
     question_text: str
     competency_key: str
     duration_seconds: float | None
@@ -264,6 +265,21 @@ class DecisionOut(Out):
     created_at: dt.datetime
 
 
+class AccommodationsIn(BaseModel):
+    extra_think_seconds: int = Field(default=0, ge=0, le=600)
+    extra_answer_seconds: int = Field(default=0, ge=0, le=1800)
+    extra_retakes: int = Field(default=0, ge=0, le=3)
+    typed_answers: bool = False
+    reason: str = Field(default="", max_length=1000, description="Logged with the change.")
+
+
+class AccommodationsOut(BaseModel):
+    extra_think_seconds: int
+    extra_answer_seconds: int
+    extra_retakes: int
+    typed_answers: bool
+
+
 class InterviewDetail(BaseModel):
     interview_id: str
     role_id: str
@@ -277,6 +293,7 @@ class InterviewDetail(BaseModel):
     competencies: list[CompetencyResultOut]
     fit: float | None = Field(description="Mean of the competency scores, 0-100.")
     scoring_model: ScoringModelOut
+    accommodations: AccommodationsOut
 
 
 class DecisionIn(BaseModel):
@@ -308,6 +325,15 @@ class CandidateQuestion(BaseModel):
     position: int
     text: str
     answer_state: str | None
+    retakes_left: int = Field(description="Takes this question may still be recorded again.")
+    recorded: bool = Field(
+        description="A whole take was recorded and waits for the candidate to keep it."
+    )
+
+
+class SpeechLine(BaseModel):
+    id: str = Field(description="For GET /candidate/speech/{id}: the avatar's audio of it.")
+    text: str = Field(description="The caption: exactly what the avatar says.")
 
 
 class CompetencyName(BaseModel):
@@ -328,11 +354,14 @@ class CandidateInterviewOut(BaseModel):
     )
     state: str
     notice_version: str
-    think_seconds: int
-    answer_seconds: int
-    retakes: int
+    think_seconds: int = Field(description="The role's think time plus any extra granted.")
+    answer_seconds: int = Field(description="The role's answer time plus any extra granted.")
+    retakes: int = Field(description="Retakes per question: the role's plus any extra granted.")
+    typed_answers: bool = Field(description="The candidate may type answers instead.")
+    max_typed_answer_chars: int
     questions: list[CandidateQuestion]
     next_question: int | None = Field(description="Position of the next unanswered question.")
+    lines: list[SpeechLine] = Field(description="What the avatar says, with its captions.")
 
 
 class ConsentIn(BaseModel):
@@ -348,8 +377,11 @@ class ChunkOut(BaseModel):
 
 
 class CompleteIn(BaseModel):
-    chunk_count: int = Field(ge=1, le=100_000)
-    sha256: str = Field(pattern="^[0-9a-fA-F]{64}$")
+    """Keep the recording. Both fields may be left out for a take whose final chunk has arrived
+    (after a reload the page no longer has the chunks); each chunk was checked on arrival."""
+
+    chunk_count: int | None = Field(default=None, ge=1, le=100_000)
+    sha256: str | None = Field(default=None, pattern="^[0-9a-fA-F]{64}$")
 
 
 class CandidateAnswerOut(BaseModel):
@@ -358,6 +390,12 @@ class CandidateAnswerOut(BaseModel):
     failure_code: str | None = None
     failure_reason: str | None = None
     received_chunks: list[int] = []
+    recorded: bool = False
+    retakes_left: int = 0
+
+
+class TypedAnswerIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
 
 
 class BankQuestionOut(Out):

@@ -16,6 +16,7 @@ SCORE_ANSWER = "answer.score"
 RESCORE_ALL = "scoring.rescore"
 TRAIN_MODEL = "training.run"
 SWEEP_STUCK = "maintenance.sweep"
+SYNTHESIZE_SPEECH = "speech.synthesize"
 
 QUEUE_ASR = "asr"
 QUEUE_SCORING = "scoring"
@@ -27,6 +28,7 @@ TASK_QUEUES: dict[str, str] = {
     RESCORE_ALL: QUEUE_DEFAULT,
     TRAIN_MODEL: QUEUE_SCORING,
     SWEEP_STUCK: QUEUE_DEFAULT,
+    SYNTHESIZE_SPEECH: QUEUE_DEFAULT,
 }
 
 

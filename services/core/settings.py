@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_answer_seconds: float = Field(default=900.0, gt=0)
+    max_typed_answer_chars: int = Field(default=8000, ge=100)
+    # What an upload may declare itself as (PARLEY_ACCEPTED_MEDIA_TYPES, a JSON list); the
+    # first bytes must then be a container Parley can read (services/core/interviews/media.py).
+    accepted_media_types: list[str] = Field(
+        default_factory=lambda: [
+            "audio/webm",
+            "video/webm",
+            "audio/ogg",
+            "audio/mp4",
+            "video/mp4",
+            "audio/x-m4a",
+            "audio/wav",
+            "audio/x-wav",
+            "audio/wave",
+            "audio/mpeg",
+            "audio/flac",
+            "audio/x-flac",
+        ],
+        min_length=1,
+    )
 
     # Transcription (the worker's `asr` queue).
     asr_model: str = "base"
@@ -59,6 +79,9 @@ class Settings(BaseSettings):
     # Scoring (the worker's `scoring` queue).
     scoring_model_dir: Path | None = None  # a registry folder; default <model_cache_dir>/scoring
     scoring_evidence_sentences: int = Field(default=3, ge=0, le=10)
+
+    # Speech of the interviewer avatar (the worker's `default` queue); one of models.tts's voices.
+    tts_voice: str = Field(default="en_US-joe-medium", pattern=r"^[A-Za-z0-9_.-]+$")
 
     # Worker behaviour.
     task_max_retries: int = Field(default=3, ge=0)

@@ -13,7 +13,7 @@ from services.core.interviews import processing
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
-from services.worker import runtime, scoring, training, transcription
+from services.worker import runtime, scoring, speech, training, transcription
 from services.worker.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,22 @@ def score_answer(self, answer_id: str) -> str:  # type: ignore[no-untyped-def]
     except (scoring.TransientError, OperationalError, ConnectionError) as exc:
         if self.request.retries >= get_settings().task_max_retries:
             return "failed"  # the run was released; the sweeper will try again later
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@celery_app.task(name=jobs.SYNTHESIZE_SPEECH, bind=True, acks_late=True)
+def synthesize_speech(self, text: str, voice: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Speak one avatar line into storage; running it twice leaves one file."""
+    voice = voice or get_settings().tts_voice
+    try:
+        return speech.synthesize_line(text, voice)
+    except speech.UnknownVoiceError as exc:
+        # Not transient: a retry would fail the same way. The message names the voices there are.
+        log.error("refusing to speak with voice %r: %s", voice, exc)
+        raise
+    except speech.TransientError as exc:
+        if self.request.retries >= get_settings().task_max_retries:
+            return "failed"  # the candidate page asks again, which queues the line again
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from models.asr import AudioError, assess_quality, decode_audio, detect_speech
+from models.asr import (
+    AudioError,
+    assess_quality,
+    decode_audio,
+    detect_speech,
+    remux_for_playback,
+)
 from services.core.db import unit_of_work
 from services.core.interviews import processing
 from services.core.settings import get_settings
@@ -55,6 +61,21 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
     )
 
 
+def _remux_for_playback(media_key: str, path: Path) -> None:
+    """Store a browser's webm again with a duration and a seek index, for staff playback.
+
+    The audio is the same packet for packet, so the local copy is transcribed as it is.
+    """
+    if not media_key.endswith(".webm"):
+        return
+    playable = path.with_name(f"{path.name}.playable.webm")
+    try:
+        if remux_for_playback(path, playable):
+            get_storage().put(media_key, playable.read_bytes())
+    finally:
+        playable.unlink(missing_ok=True)
+
+
 def _fail(claim: processing.ClaimedAnswer, code: str, reason: str) -> str:
     with unit_of_work() as session:
         processing.mark_failed(session, claim=claim, code=code, reason=reason)
@@ -74,6 +95,7 @@ def transcribe_answer(answer_id: str) -> str:
         return "skipped"  # already done, or another worker holds it
     try:
         with get_storage().local_copy(claim.media_key) as path:
+            _remux_for_playback(claim.media_key, path)
             record = _transcribe_file(path)
     except AudioError as exc:
         return _fail(claim, exc.code, exc.message)

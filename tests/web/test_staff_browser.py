@@ -14,7 +14,7 @@ from sqlalchemy import select
 from services.api.app import create_app
 from services.core.audit.orm import AuditEvent
 from services.core.db import unit_of_work
-from services.core.interviews.orm import Decision, Transcript
+from services.core.interviews.orm import Decision, Interview, Transcript
 from services.core.rubrics.orm import RubricVersion
 from services.worker.scoring import score_answer
 from services.worker.transcription import transcribe_answer
@@ -89,6 +89,14 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#toast")).to_contain_text("Decision recorded: New → Advanced")
 
+    # The seed candidate is still answering: grant extra retakes and typed answers.
+    panel = page.locator("aside", has=page.get_by_role("heading", name="Accommodations"))
+    panel.get_by_label("Extra retakes per question").fill("2")
+    panel.get_by_label("Typed answers instead of spoken ones").check()
+    panel.get_by_label("Note for the audit log").fill("Asked for by email.")
+    panel.get_by_role("button", name="Save accommodations").click()
+    expect(page.locator("#toast")).to_contain_text("Accommodations saved.")
+
     with unit_of_work() as session:
         decision = session.scalars(
             select(Decision).where(Decision.interview_id == org.interview_id)
@@ -102,6 +110,11 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     assert f"answer:{answer_id}:transcript" in decision.viewed
     assert ("interview.view", f"interview:{org.interview_id}") in actions
     assert ("answer.media.view", f"answer:{answer_id}") in actions
+    assert ("accommodations.changed", f"interview:{org.interview_id}") in actions
+    with unit_of_work() as session:
+        interview = session.get(Interview, org.interview_id)
+        assert interview is not None
+        assert (interview.extra_retakes, interview.typed_answers) == (2, True)
     assert log.problems(SIGNED_OUT) == []
 
 

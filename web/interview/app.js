@@ -2,8 +2,9 @@
 // (think, record, upload, check) -> finish. The invitation token is read from the link's
 // #fragment (never sent in a URL to the server) and travels in the X-Invite-Token header.
 
-import { ApiError, get, post, put, setInviteToken } from "/shared/api.js";
+import { ApiError, get, getBinary, post, put, setInviteToken } from "/shared/api.js";
 import { announce, clock, durationWords, h, render, sleep } from "/shared/dom.js";
+import { Avatar } from "/interview/avatar.js";
 import {
   AnswerRecorder, LevelMeter, openDevices, pickMimeType, recordSample, stopStream,
 } from "/interview/recorder.js";
@@ -21,7 +22,82 @@ const S = {
   busy: false,         // recording or uploading: warn before leaving the page
   noSpeech: new Set(), // question ids whose answer had no speech
   watching: true,      // background answer checks run until the interview ends
+  avatar: null,        // the interviewer, created once and moved into each step
+  stage: null,         // the avatar's element
+  introduced: false,   // the avatar has said that it is an AI, in this visit
+  spokeQuestion: false, // a question was already asked in this visit (for the transitions)
+  speechTurn: 0,       // bumped to cut short what the avatar is saying
 };
+
+// ---------------------------------------------------------------- the avatar's voice
+
+const voice = { urls: new Map(), pending: new Map() };
+
+/** The line's audio as a blob: URL, or null after a few seconds (the caption is enough). */
+function lineAudio(id) {
+  if (voice.urls.has(id)) return Promise.resolve(voice.urls.get(id));
+  if (!voice.pending.has(id)) {
+    const fetching = (async () => {
+      const deadline = performance.now() + 10000;
+      while (performance.now() < deadline) {
+        try {
+          const out = await getBinary(`/candidate/speech/${encodeURIComponent(id)}`);
+          if (out.status === 200) {
+            const url = URL.createObjectURL(out.blob);
+            voice.urls.set(id, url);
+            return url;
+          }
+          await sleep(Math.min(2000, out.retryAfter * 1000));
+        } catch {
+          return null;
+        }
+      }
+      return null;
+    })();
+    voice.pending.set(id, fetching);
+    fetching.finally(() => voice.pending.delete(id));
+  }
+  return voice.pending.get(id);
+}
+
+function lineText(id) {
+  const line = (S.data.lines || []).find((l) => l.id === id);
+  return line ? line.text : "";
+}
+
+/** Ask the server for every line now, so the audio is ready by the time it is needed. */
+async function prefetchLines() {
+  for (const line of S.data.lines || []) await lineAudio(line.id);
+}
+
+function stage() {
+  if (!S.avatar) {
+    S.stage = h("div", { class: "stage" });
+    S.avatar = new Avatar(S.stage);
+  }
+  S.avatar.setState("idle");
+  return S.stage;
+}
+
+/** The avatar says these lines, one after the other, each with its caption. */
+async function speak(...ids) {
+  stage();
+  const turn = ++S.speechTurn;
+  for (const id of ids) {
+    const text = lineText(id);
+    if (!text) continue;
+    const url = await lineAudio(id);
+    if (turn !== S.speechTurn || !S.stage.isConnected) return;
+    await S.avatar.say(text, url);
+  }
+  if (turn === S.speechTurn) S.avatar.setState("idle");
+}
+
+/** Stop the avatar mid-line, and the lines after it. */
+function hush() {
+  S.speechTurn += 1;
+  if (S.avatar) S.avatar.stop();
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -112,6 +188,7 @@ async function load() {
   contextEl.textContent = `${S.data.role_title} · ${S.data.organisation}`;
   for (const q of S.data.questions) if (q.answer_state === "no_speech") S.noSpeech.add(q.question_id);
   route();
+  if (["invited", "consented", "in_progress"].includes(S.data.state)) prefetchLines();
 }
 
 function route() {
@@ -120,7 +197,7 @@ function route() {
     case "invited": welcome(); break;
     case "consented":
     case "in_progress":
-      if (d.next_question === null) finish(); else deviceCheck();
+      if (d.next_question === null) finish(); else if (d.typed_answers) guidelines(); else deviceCheck();
       break;
     case "completed": thanks(); break;
     case "human_review": humanReview(); break;
@@ -194,7 +271,7 @@ function welcome() {
       try {
         await post("/candidate/consent", { accepted: true, notice_version: d.notice_version });
         S.data.state = "consented";
-        deviceCheck();
+        if (d.typed_answers) guidelines(); else deviceCheck();
       } catch (err) {
         await handleConsentError(err, error);
         agree.disabled = false;
@@ -383,8 +460,19 @@ function deviceCheck() {
 function guidelines() {
   const d = S.data;
   const nextNumber = sorted().findIndex((q) => q.position === d.next_question) + 1;
-  const go = h("button", { type: "button", class: "btn" }, nextNumber > 1 ? `Continue with question ${nextNumber}` : "Start question 1");
-  go.addEventListener("click", () => askQuestion(sorted()[nextNumber - 1]));
+  const fresh = nextNumber === 1 && !d.typed_answers;
+  const go = h("button", { type: "button", class: "btn" },
+    fresh ? "Try a practice question" : nextNumber > 1 ? `Continue with question ${nextNumber}` : "Start question 1");
+  const unlockThen = (next) => () => { stage(); S.avatar.unlock(); next(); };
+  go.addEventListener("click", unlockThen(() => (fresh ? practice() : askQuestion(sorted()[nextNumber - 1]))));
+  const skip = fresh ? h("button", { type: "button", class: "btn btn--secondary" }, "Skip the practice") : null;
+  if (skip) skip.addEventListener("click", unlockThen(() => askQuestion(sorted()[0])));
+  const timing = d.typed_answers
+    ? `For each question you have ${durationWords(d.think_seconds)} to think, then you type your answer (up to ${d.max_typed_answer_chars} characters) and send it. There is no time limit for typing.`
+    : `For each question you have ${durationWords(d.think_seconds)} to think, then up to ${durationWords(d.answer_seconds)} to answer. Recording starts when the thinking time ends, or sooner if you choose. Select “Finish answer” when you are done; at the time limit the recording stops by itself.`;
+  const retakes = d.typed_answers ? null : h("p", {}, d.retakes
+    ? `After each answer you can listen to it, then keep it or record it again (${d.retakes === 1 ? "once" : `up to ${d.retakes} times`} per question).`
+    : "Each answer is kept as you record it: there are no retakes for this role.");
   show("Before you start",
     h("h1", {}, "Before you start"),
     h("div", { class: "card" },
@@ -392,8 +480,68 @@ function guidelines() {
         h("li", {}, h("strong", {}, "You are being assessed by an AI. "), "Make each answer complete and self-contained."),
         h("li", {}, "Give real examples from your experience: the situation, what you did yourself and why, and what happened."),
         h("li", {}, "Do not refer to your CV or to other answers."))),
-    h("p", {}, `For each question you have ${durationWords(d.think_seconds)} to think, then up to ${durationWords(d.answer_seconds)} to answer. Recording starts when the thinking time ends, or sooner if you choose. Select “Finish answer” when you are done; at the time limit the recording stops by itself.`),
-    h("div", { class: "btn-row" }, go));
+    h("p", {}, "The interviewer is an AI avatar. It reads each question aloud, with captions on screen, and does not comment on your answers."),
+    h("p", {}, timing),
+    retakes,
+    fresh ? h("p", {}, "First, a practice question to get used to it. Your practice answer is never sent or kept.") : null,
+    h("div", { class: "btn-row" }, go, skip));
+}
+
+// ---------------------------------------------------------------- practice (never uploaded)
+
+function practice() {
+  const d = S.data;
+  const phase = h("div", { class: "card phase" });
+  const skip = h("button", { type: "button", class: "btn btn--secondary" }, "Start the interview");
+  skip.addEventListener("click", () => { hush(); askQuestion(sorted()[0]); });
+  show("Practice question",
+    h("p", { class: "progress-label" }, "Practice question: not sent and not kept"),
+    stage(),
+    phase,
+    h("div", { class: "btn-row" }, skip));
+  const answerSeconds = Math.min(d.answer_seconds, 60);
+  const begin = () => {
+    clearStep();
+    const recorder = new AnswerRecorder({ stream: S.media.stream, mimeType: S.media.mimeType, upload: async () => {} });
+    const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" });
+    const meter = meterEl();
+    const done = h("button", { type: "button", class: "btn btn--danger" }, "Finish practice answer");
+    const stop = async () => {
+      clearStep();
+      done.disabled = true;
+      await recorder.stop();
+      S.avatar.setState("idle");
+      const again = h("button", { type: "button", class: "btn btn--secondary" }, "Practise again");
+      again.addEventListener("click", () => practice());
+      const start = h("button", { type: "button", class: "btn" }, "Start the interview");
+      start.addEventListener("click", () => askQuestion(sorted()[0]));
+      skip.hidden = true;
+      render(phase,
+        h("h2", { tabindex: "-1" }, "That is how it works"),
+        h("p", {}, "Listen to your practice answer if you like. It stays on this device and is deleted when you continue."),
+        h("audio", { controls: true, src: URL.createObjectURL(recorder.blob()), "aria-label": "Your practice answer" }),
+        h("div", { class: "btn-row" }, start, again));
+      phase.querySelector("h2").focus();
+    };
+    try { recorder.start(); } catch (err) {
+      render(phase, errorNotice(`Recording could not start in this browser (${err.message}).`));
+      return;
+    }
+    done.addEventListener("click", stop);
+    listenWhileRecording(meter);
+    render(phase,
+      h("p", { class: "rec-indicator" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), "Recording your practice answer"),
+      h("p", { class: "timer-label" }, "Time left"), timer, meter.el,
+      h("div", { class: "btn-row" }, done));
+    done.focus();
+    countdown(answerSeconds, (left) => { timer.textContent = clock(left); }, stop);
+  };
+  if (!S.media) { render(phase, h("p", {}, "The practice question needs your microphone.")); return; }
+  const afterSpeech = thinkThenRecord(phase, Math.min(d.think_seconds, 15), begin,
+    "The practice answer starts when this reaches zero.");
+  const lines = S.introduced ? ["practice"] : ["intro", "practice"];
+  S.introduced = true;
+  speak(...lines).then(afterSpeech);
 }
 
 // ---------------------------------------------------------------- one question
@@ -407,6 +555,7 @@ function progressHead(question) {
     h("p", { class: "progress-label" }, `Question ${n} of ${total}`),
     h("div", { class: "bar progress-bar", role: "progressbar", "aria-label": "Interview progress",
       "aria-valuemin": "0", "aria-valuemax": String(total), "aria-valuenow": String(n - 1) }, fill),
+    stage(),
     h("h1", { class: "question-text" }, question.text));
 }
 
@@ -424,39 +573,73 @@ function countdown(seconds, onTick, onDone) {
   return () => window.clearInterval(id);
 }
 
+/** The mic level drives the meter and the avatar's attentive nod while the candidate answers. */
+function listenWhileRecording(meter) {
+  S.avatar.setState("listening");
+  S.meter = new LevelMeter(S.media.stream, (level) => { meter.set(level); S.avatar.listen(level); });
+}
+
+/**
+ * Think time: a countdown with a "start now" button. `begin` runs once, at zero or on the
+ * button. Returns the function that starts the countdown: call it when the avatar has spoken.
+ */
+function thinkThenRecord(phase, seconds, begin, hint, startLabel = "Start recording now") {
+  let started = false;
+  const go = () => {
+    if (started) return;
+    started = true;
+    hush();
+    clearStep();
+    begin();
+  };
+  const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" }, clock(seconds));
+  const label = h("p", { class: "timer-label" }, "The interviewer is speaking…");
+  const startNow = h("button", { type: "button", class: "btn" }, startLabel);
+  startNow.addEventListener("click", go);
+  render(phase, label, timer, h("p", { class: "muted" }, hint), h("div", { class: "btn-row" }, startNow));
+  return () => {
+    if (started || !phase.isConnected) return;
+    if (seconds <= 0) { go(); return; }
+    label.textContent = "Time to think";
+    say(`You have ${durationWords(seconds)} to think.`);
+    countdown(seconds, (left) => { timer.textContent = clock(left); }, go);
+  };
+}
+
 const RESTARTABLE = ["receiving", "no_speech", "failed"];
 
 /**
- * Clear what an earlier take of this question left on the server (chunks of a cut-off upload,
- * or a recording with no speech or unreadable media), so a new take never reuses its chunk
- * indexes. Restarting never uses one of the role's retakes. Throws ApiError.
+ * Get the server ready for a new take of this question. Clears what an earlier take left: the
+ * chunks of a cut-off upload (never a retake), or a recording with no speech or unreadable
+ * media. Resolves to "fresh", or "recorded" when a whole take waits to be kept or recorded
+ * again (the page was closed at that choice). Throws ApiError.
  */
 async function freshTake(question) {
   const qid = encodeURIComponent(question.question_id);
-  let state = question.answer_state;
-  if (!state || state === "receiving") {
-    const out = await get(`/candidate/answers/${qid}`);
-    if (out.state === "not_started") return;
-    if (out.state === "receiving" && !(out.received_chunks || []).length) return;
-    state = out.state;
-  }
-  if (!RESTARTABLE.includes(state)) {
+  const out = await get(`/candidate/answers/${qid}`);
+  question.retakes_left = out.retakes_left;
+  if (out.state === "not_started") return "fresh";
+  if (out.state === "receiving" && out.recorded) return "recorded";
+  if (out.state === "receiving" && !(out.received_chunks || []).length) return "fresh";
+  if (!RESTARTABLE.includes(out.state)) {
     throw new ApiError(409, "already_answered", "This question has already been answered.");
   }
-  const out = await post(`/candidate/answers/${qid}/restart`);
-  question.answer_state = out.state;
+  const restarted = await post(`/candidate/answers/${qid}/restart`);
+  question.answer_state = restarted.state;
   S.noSpeech.delete(question.question_id);
+  return "fresh";
 }
 
-async function askQuestion(question) {
+async function askQuestion(question, { again = false } = {}) {
   if (!question) { finish(); return; }
-  if (!S.media) { deviceCheck(); return; }
   const d = S.data;
+  if (!S.media && !d.typed_answers) { deviceCheck(); return; }
   const phase = h("div", { class: "card phase" });
   show(`Question ${numberOf(question.question_id)}`, progressHead(question), phase);
   render(phase, h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Getting ready…"));
+  let take;
   try {
-    await freshTake(question);
+    take = again ? "fresh" : await freshTake(question);
   } catch (err) {
     if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
     const retry = err.transient
@@ -467,25 +650,21 @@ async function askQuestion(question) {
     retry.focus();
     return;
   }
+  if (take === "recorded") { reviewTake(question, null, phase); return; }
 
-  const timer = h("p", { class: "timer", role: "timer", "aria-live": "off" });
-  const startNow = h("button", { type: "button", class: "btn" }, "Start recording now");
-  let started = false;
-  const begin = () => {
-    if (started) return;
-    started = true;
-    clearStep();
-    recordAnswer(question, phase);
-  };
-  startNow.addEventListener("click", begin);
-  if (d.think_seconds <= 0) { begin(); return; }
-  render(phase,
-    h("p", { class: "timer-label" }, "Time to think"),
-    timer,
-    h("p", { class: "muted" }, "Recording starts by itself when this reaches zero."),
-    h("div", { class: "btn-row" }, startNow));
-  say(`Question ${numberOf(question.question_id)}. You have ${durationWords(d.think_seconds)} to think.`);
-  countdown(d.think_seconds, (left) => { timer.textContent = clock(left); }, begin);
+  const n = numberOf(question.question_id);
+  const begin = () => (d.typed_answers ? typeAnswer(question, phase) : recordAnswer(question, phase));
+  const afterSpeech = thinkThenRecord(phase, d.think_seconds, begin,
+    d.typed_answers ? "You can start typing when this reaches zero, or sooner." : "Recording starts by itself when this reaches zero.",
+    d.typed_answers ? "Start typing now" : "Start recording now");
+  say(`Question ${n} of ${d.questions.length}.`);
+  const lines = [];
+  if (!S.introduced) { lines.push("intro"); S.introduced = true; }
+  else if (!again && S.spokeQuestion) lines.push(n === d.questions.length ? "last" : "next");
+  lines.push(`q:${question.question_id}`);
+  S.spokeQuestion = true;
+  await speak(...lines);
+  afterSpeech();
 }
 
 function recordAnswer(question, phase) {
@@ -505,8 +684,8 @@ function recordAnswer(question, phase) {
   const recorder = new AnswerRecorder({
     stream: S.media.stream,
     mimeType: S.media.mimeType,
-    upload: (index, blob, sha, type) => put(`/candidate/answers/${encodeURIComponent(qid)}/chunks/${index}`, blob,
-      { headers: { "Content-Type": type, "X-Chunk-SHA256": sha } }),
+    upload: (index, blob, sha, type, final) => put(`/candidate/answers/${encodeURIComponent(qid)}/chunks/${index}`, blob,
+      { headers: { "Content-Type": type, "X-Chunk-SHA256": sha, ...(final ? { "X-Final-Chunk": "true" } : {}) } }),
     onProgress: ({ sentBytes, recordedBytes, sentChunks, chunkCount }) => {
       const pct = recordedBytes ? Math.round((sentBytes / recordedBytes) * 100) : 0;
       upFill.style.width = `${pct}%`;
@@ -527,8 +706,9 @@ function recordAnswer(question, phase) {
     stopping = true;
     clearStep();
     finishBtn.disabled = true;
+    S.avatar.setState("idle");
     await recorder.stop();
-    saveAnswer(question, recorder, phase, fatal);
+    uploadRest(question, recorder, phase, upload, fatal);
   };
 
   try {
@@ -540,7 +720,7 @@ function recordAnswer(question, phase) {
   }
   S.busy = true;
   finishBtn.addEventListener("click", stop);
-  S.meter = new LevelMeter(S.media.stream, (level) => meter.set(level));
+  listenWhileRecording(meter);
   render(phase,
     h("div", { class: "recording-layout" },
       h("p", { class: "rec-indicator" }, h("span", { class: "rec-dot", "aria-hidden": "true" }), "Recording"),
@@ -563,68 +743,156 @@ function recordAnswer(question, phase) {
   });
 }
 
-async function saveAnswer(question, recorder, phase, fatalAtStop) {
+function fail(question, phase, err, retry) {
   const qid = question.question_id;
-  const status = h("p", { "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Saving your answer…");
-  render(phase, status);
+  S.busy = false;
+  if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+  const actions = [];
+  if (err.transient) {
+    actions.push(h("button", { type: "button", class: "btn", onclick: retry }, "Try again"));
+  } else if (["already_answered", "interview_not_open"].includes(err.code)) {
+    S.noSpeech.delete(qid);
+    actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
+  } else {
+    actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
+    actions.push(h("p", { class: "small" }, "If this keeps happening, contact the recruiter who invited you."));
+  }
+  render(phase, errorNotice(err.message, ...actions));
+  phase.querySelector("button")?.focus();
+}
 
-  const fail = (err) => {
-    S.busy = false;
-    if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
-    const actions = [];
-    if (err.transient) {
-      actions.push(h("button", { type: "button", class: "btn", onclick: () => saveAnswer(question, recorder, phase, null) }, "Try again"));
-    } else if (["already_answered", "interview_not_open"].includes(err.code)) {
-      S.noSpeech.delete(qid);
-      actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
-    } else {
-      actions.push(h("button", { type: "button", class: "btn", onclick: () => nextStep() }, "Continue"));
-      actions.push(h("p", { class: "small" }, "If this keeps happening, contact the recruiter who invited you."));
-    }
-    render(phase, errorNotice(err.message, ...actions));
-    phase.querySelector("button")?.focus();
-  };
-
-  if (fatalAtStop) { fail(fatalAtStop); return; }
+/** After the recording stops: send what is left (the upload bar keeps moving), then review. */
+async function uploadRest(question, recorder, phase, upload, fatalAtStop) {
+  if (fatalAtStop) { fail(question, phase, fatalAtStop, () => uploadRest(question, recorder, phase, upload, null)); return; }
+  render(phase, h("p", { "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Uploading the end of your answer…"), upload);
   try {
     await recorder.flush();
-    let { chunkCount, sha256 } = await recorder.summary();
-    if (!chunkCount) {
-      S.busy = false;
-      render(phase, errorNotice("Nothing was recorded. Check your microphone and try again.",
-        h("button", { type: "button", class: "btn", onclick: () => askQuestion(question) }, "Record again")));
-      return;
+  } catch (err) {
+    fail(question, phase, err, () => uploadRest(question, recorder, phase, upload, null));
+    return;
+  }
+  const { chunkCount } = await recorder.summary();
+  if (!chunkCount) {
+    S.busy = false;
+    render(phase, errorNotice("Nothing was recorded. Check your microphone and try again.",
+      h("button", { type: "button", class: "btn", onclick: () => askQuestion(question) }, "Record again")));
+    return;
+  }
+  reviewTake(question, recorder, phase);
+}
+
+/**
+ * Keep the take or record it again, while retakes are left; with none left it is kept at once.
+ * `recorder` is null when the page was reopened at this choice: no playback then.
+ */
+function reviewTake(question, recorder, phase) {
+  const n = numberOf(question.question_id);
+  const left = question.retakes_left || 0;
+  if (left <= 0) { keepTake(question, recorder, phase); return; }
+  S.busy = false;
+  const keep = h("button", { type: "button", class: "btn" }, "Keep this answer");
+  const again = h("button", { type: "button", class: "btn btn--secondary" },
+    `Record again (${left} ${left === 1 ? "retake" : "retakes"} left)`);
+  const error = h("p", { class: "form-error", role: "alert" });
+  keep.addEventListener("click", () => keepTake(question, recorder, phase));
+  again.addEventListener("click", async () => {
+    keep.disabled = again.disabled = true;
+    try {
+      const out = await post(`/candidate/answers/${encodeURIComponent(question.question_id)}/restart`);
+      question.retakes_left = out.retakes_left;
+      askQuestion(question, { again: true });
+    } catch (err) {
+      if (err.code === "no_retakes_left") { question.retakes_left = 0; keepTake(question, recorder, phase); return; }
+      error.textContent = err.message;
+      keep.disabled = again.disabled = false;
     }
+  });
+  render(phase,
+    h("h2", { tabindex: "-1" }, `Your answer to question ${n} is recorded`),
+    recorder
+      ? [h("p", {}, "Listen to it if you like, then keep it or record it again."),
+        h("audio", { controls: true, src: URL.createObjectURL(recorder.blob()), "aria-label": `Your answer to question ${n}` })]
+      : h("p", {}, "You recorded this answer before the page closed. Keep it, or record it again."),
+    error,
+    h("div", { class: "btn-row" }, keep, again));
+  phase.querySelector("h2").focus();
+  say(`Your answer to question ${n} is recorded. Keep it, or record it again.`);
+}
+
+/** "Keep": the server assembles and checks the take and hands it to the worker. */
+async function keepTake(question, recorder, phase) {
+  const qid = question.question_id;
+  render(phase, h("p", { "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Saving your answer…"));
+  performance.mark(`keep:${qid}`);
+  const retry = () => keepTake(question, recorder, phase);
+  try {
+    let summary = recorder ? await recorder.summary() : { chunkCount: null, sha256: null };
     let out;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        out = await post(`/candidate/answers/${encodeURIComponent(qid)}/complete`, { chunk_count: chunkCount, sha256 });
+        out = await post(`/candidate/answers/${encodeURIComponent(qid)}/complete`,
+          { chunk_count: summary.chunkCount, sha256: summary.sha256 });
         break;
       } catch (err) {
-        if (err.code === "chunks_missing" && attempt < 4) {
+        if (err.code === "chunks_missing" && recorder && attempt < 4) {
           await recorder.resend(err.details.missing || []);
-          ({ chunkCount, sha256 } = await recorder.summary());
+          summary = await recorder.summary();
           continue;
         }
         if (err.transient && attempt < 6) { await sleep(Math.min(15000, 1000 * 2 ** attempt)); continue; }
         throw err;
       }
     }
+    performance.mark(`stored:${qid}`);
     S.busy = false;
     const q = S.data.questions.find((x) => x.question_id === qid);
     if (q) q.answer_state = out.state;
     S.noSpeech.delete(qid);
     answerSaved(question, phase);
   } catch (err) {
-    fail(err);
+    fail(question, phase, err, retry);
   }
 }
 
-function answerSaved(question, phase) {
+/** Typed answers (an accommodation): a text box with a character count, sent to scoring. */
+function typeAnswer(question, phase) {
+  const d = S.data;
+  const n = numberOf(question.question_id);
+  const id = `typed-${n}`;
+  const box = h("textarea", { id, rows: "10", maxlength: String(d.max_typed_answer_chars), class: "typed-answer" });
+  const count = h("p", { class: "muted small", id: `${id}-count`, "aria-live": "off" }, `0 of ${d.max_typed_answer_chars} characters`);
+  box.setAttribute("aria-describedby", count.id);
+  const error = h("p", { class: "form-error", role: "alert" });
+  const send = h("button", { type: "submit", class: "btn" }, "Send answer");
+  box.addEventListener("input", () => { count.textContent = `${box.value.length} of ${d.max_typed_answer_chars} characters`; });
+  const form = h("form", { novalidate: true },
+    h("label", { for: id, class: "label" }, "Your answer"), box, count, error, h("div", { class: "btn-row" }, send));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) { error.textContent = "Type your answer first."; box.focus(); return; }
+    send.disabled = true;
+    error.textContent = "";
+    try {
+      const out = await post(`/candidate/answers/${encodeURIComponent(question.question_id)}/text`, { text: box.value });
+      question.answer_state = out.state;
+      S.busy = false;
+      answerSaved(question, phase, { typed: true });
+    } catch (err) {
+      send.disabled = false;
+      if (err.status === 401 || err.status === 410) { linkProblem(err); return; }
+      error.textContent = err.message;
+    }
+  });
+  S.busy = true;
+  render(phase, form);
+  box.focus();
+}
+
+function answerSaved(question, phase, { typed = false } = {}) {
   const qid = question.question_id;
   const n = numberOf(qid);
   const isLast = !S.data.questions.some((q) => q.question_id !== qid && (!q.answer_state || q.answer_state === "receiving"));
-  const check = h("div", { class: "check-status", "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking that we could hear you…");
+  const check = typed ? null : h("div", { class: "check-status", "aria-live": "polite" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Checking that we could hear you…");
   const next = h("button", { type: "button", class: "btn" }, isLast ? "Finish the interview" : "Next question");
   next.addEventListener("click", () => nextStep());
   render(phase,
@@ -634,6 +902,7 @@ function answerSaved(question, phase) {
     h("div", { class: "btn-row" }, next));
   phase.querySelector("h2").focus();
   say(`Your answer to question ${n} is saved.`);
+  if (typed) return;
   watchAnswer(qid, { onUpdate: (state, out) => {
     if (!check.isConnected) return false;
     if (state === "transcribed") {
@@ -652,7 +921,7 @@ function answerSaved(question, phase) {
 function noSpeechNotice(question, out) {
   const n = numberOf(question.question_id);
   return h("div", { class: "notice notice--warning nospeech", role: "alert" },
-    h("p", {}, h("strong", {}, `We could not hear any speech in your answer to question ${n}.`)),
+    h("p", {}, h("strong", {}, `We couldn't hear you in your answer to question ${n}.`)),
     out && out.failure_reason ? h("p", {}, out.failure_reason) : null,
     h("p", {}, "Check that your microphone is not muted and that you are close to it, then record the answer again. This does not count as a retake."),
     h("div", { class: "btn-row" },
@@ -743,7 +1012,9 @@ function thanks() {
   S.busy = false;
   S.watching = false;
   setBanner();
+  const spoke = Boolean(S.avatar);
   show("Thank you",
+    spoke ? stage() : null,
     h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"),
     h("h1", {}, "Thank you, your interview is complete"),
     h("p", { class: "lead" }, `Your answers have been sent to ${d.organisation} for the ${d.role_title} role.`),
@@ -755,6 +1026,7 @@ function thanks() {
         h("li", {}, `${d.organisation} will contact you about the next step.`)),
       h("p", {}, "You can ask the recruiter to see or delete your data, or for a review by a person only, at any time."),
       h("p", { class: "muted" }, "You can close this page now.")));
+  if (spoke) speak("finish");
 }
 
 boot();

@@ -156,7 +156,8 @@ const sleep = (ms) => new Promise((resolve) => { window.setTimeout(resolve, ms);
  * Records one answer with MediaRecorder (timeslice 3 s) and uploads each chunk as it arrives,
  * in order, retrying transient failures with exponential backoff.
  *
- *   upload(index, blob, sha256Hex, contentType) -> Promise   (throws ApiError)
+ *   upload(index, blob, sha256Hex, contentType, final) -> Promise   (throws ApiError); `final`
+ *     is true for the chunk the recording ended with (sent again with it if need be)
  *   onProgress({sentBytes, recordedBytes, sentChunks, chunkCount})
  *   onRetry({index, attempt, delayMs, error})
  *   onFatal(error)   a chunk was refused for good (e.g. 409 already_answered)
@@ -180,6 +181,7 @@ export class AnswerRecorder {
     this.queue = Promise.resolve();
     this.fatal = null;
     this.recorder = null;
+    this.finalIndex = null;    // the chunk the recording ended with, once it has ended
   }
 
   get contentType() {
@@ -193,6 +195,8 @@ export class AnswerRecorder {
     this.recorder.addEventListener("dataavailable", (event) => {
       if (!event.data || event.data.size === 0) return;
       const index = this.chunks.length;
+      // After stop() the recorder is inactive, and this is its last piece of data.
+      if (this.recorder.state === "inactive") this.finalIndex = index;
       this.chunks.push(event.data);
       this.recordedBytes += event.data.size;
       this.progress();
@@ -217,7 +221,7 @@ export class AnswerRecorder {
     if (!this.hashes[index]) this.hashes[index] = await sha256Hex(blob);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.upload(index, blob, this.hashes[index], this.contentType);
+        await this.upload(index, blob, this.hashes[index], this.contentType, index === this.finalIndex);
         this.sent.add(index);
         this.sentBytes += blob.size;
         this.progress();
@@ -237,11 +241,27 @@ export class AnswerRecorder {
     if (this.stopped) await this.stopped;
   }
 
-  /** Send every chunk not sent yet; rejects with the error that stopped it. */
+  /**
+   * Send every chunk not sent yet, and tell the server the recording is whole (the last chunk
+   * goes with X-Final-Chunk; sent again if it left before the recorder stopped). Call after
+   * stop(). Rejects with the error that stopped it.
+   */
   async flush() {
     await this.queue.catch(() => {});
     if (this.fatal) throw this.fatal;
     for (let i = 0; i < this.chunks.length; i += 1) await this.send(i);
+    const last = this.chunks.length - 1;
+    if (last >= 0 && this.finalIndex !== last) {
+      this.finalIndex = last;
+      this.sent.delete(last);
+      this.sentBytes -= this.chunks[last].size;
+      await this.send(last);
+    }
+  }
+
+  /** The whole recording as one Blob, for the candidate to play back before keeping it. */
+  blob() {
+    return new Blob(this.chunks, { type: this.contentType.split(";")[0] });
   }
 
   /** chunk_count and the hex sha256 of the whole recording, for POST .../complete. */

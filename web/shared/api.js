@@ -75,6 +75,26 @@ export async function api(path, { method = "GET", body, headers = {}, signal } =
   return payload;
 }
 
+/**
+ * GET a binary resource (e.g. the avatar's audio). Resolves to {status, blob, retryAfter}:
+ * 200 with the blob, or 202 when the server is still making it (ask again after retryAfter s).
+ */
+export async function getBinary(path) {
+  const headers = {};
+  if (auth.invite) headers["X-Invite-Token"] = auth.invite;
+  let response;
+  try {
+    response = await fetch(API_PREFIX + path, { headers, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network_error", "The server could not be reached.");
+  }
+  if (response.status === 202) {
+    return { status: 202, blob: null, retryAfter: Number(response.headers.get("Retry-After")) || 1 };
+  }
+  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, "Not available.");
+  return { status: response.status, blob: await response.blob(), retryAfter: 0 };
+}
+
 export const get = (path, opts) => api(path, { ...opts, method: "GET" });
 export const post = (path, body, opts) => api(path, { ...opts, method: "POST", body });
 export const put = (path, body, opts) => api(path, { ...opts, method: "PUT", body });

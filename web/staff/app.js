@@ -5,7 +5,7 @@
 //   #/rubrics, #/questions  the rubric and the question bank (everyone; psychologists start here)
 //   #/users, #/audit        administration (admin)
 
-import { ApiError, get, post, setCsrfToken } from "/shared/api.js";
+import { ApiError, get, post, put, setCsrfToken } from "/shared/api.js";
 import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
 import {
   ANSWER_STATES, BANDS, GATES, INTERVIEW_STATES, QUALITY_FLAGS, ROLES, STATUSES, labelOf, toneOf,
@@ -485,8 +485,56 @@ async function viewInterview(interviewId) {
     summary,
     h("div", { class: "review-layout" },
       h("section", { "aria-label": "Answers" }, answers),
-      decisionPanel(interview, statusChip)));
+      h("div", {}, decisionPanel(interview, statusChip), accommodationsPanel(interview))));
   return { title: interview.candidate_name, node };
+}
+
+const ACCOMMODATION_CLOSED = ["completed", "expired"];
+
+/** Extra time, extra retakes or typed answers for this candidate; every change is logged. */
+function accommodationsPanel(interview) {
+  const a = interview.accommodations;
+  const closed = ACCOMMODATION_CLOSED.includes(interview.state);
+  const number = (name, value, max) => h("input", { type: "number", name, min: "0", max: String(max), step: "1", value: String(value), inputmode: "numeric", disabled: closed });
+  const think = number("extra_think_seconds", a.extra_think_seconds, 600);
+  const answer = number("extra_answer_seconds", a.extra_answer_seconds, 1800);
+  const retakes = number("extra_retakes", a.extra_retakes, 3);
+  const typed = h("input", { type: "checkbox", id: "acc-typed", name: "typed_answers", checked: a.typed_answers, disabled: closed });
+  const reason = h("input", { type: "text", name: "reason", maxlength: "1000", disabled: closed });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const save = h("button", { type: "submit", class: "btn btn--secondary btn--block", disabled: closed }, "Save accommodations");
+  const form = h("form", { novalidate: true },
+    field("Extra think time (seconds)", think),
+    field("Extra answer time (seconds)", answer),
+    field("Extra retakes per question", retakes),
+    h("div", { class: "check" }, typed, h("label", { for: "acc-typed" }, "Typed answers instead of spoken ones")),
+    field("Note for the audit log (optional)", reason, { hint: "For example: asked for by the candidate by email." }),
+    error, save);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    save.disabled = true;
+    try {
+      const out = await put(`/interviews/${interview.interview_id}/accommodations`, {
+        extra_think_seconds: Number(think.value), extra_answer_seconds: Number(answer.value),
+        extra_retakes: Number(retakes.value), typed_answers: typed.checked, reason: reason.value.trim(),
+      });
+      interview.accommodations = out;
+      reason.value = "";
+      toast("Accommodations saved. The candidate sees them the next time the interview page loads.", "success");
+    } catch (err) {
+      if (err.status === 401) { showSignIn("Your session has ended. Sign in again to continue."); return; }
+      error.textContent = err.message;
+    } finally {
+      save.disabled = closed;
+    }
+  });
+  return h("aside", { class: "card accommodations-panel", "aria-labelledby": "acc-h" },
+    h("h2", { id: "acc-h" }, "Accommodations"),
+    h("p", { class: "muted small" }, closed
+      ? "This interview is closed, so its accommodations can no longer change."
+      : "Granted at the candidate's request, on top of the role's settings. Each change is in the audit log."),
+    isRecruiting() ? form : null);
 }
 
 function competencySummary(interview, competency) {
@@ -546,6 +594,8 @@ function answerCard(interviewId, { n, question, answer }, total, competency) {
       "aria-label": `Recording of the answer to question ${n}` });
     audio.addEventListener("play", () => markViewed(interviewId, `answer:${answer.id}:recording`));
     card.append(audio);
+  } else if (answer.content_type === "text/plain") {
+    card.append(h("p", { class: "muted small" }, "Typed answer (an accommodation): there is no recording."));
   } else {
     card.append(h("p", { class: "muted small" }, "The recording is not available yet."));
   }

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from services.api import schemas
 from services.api.deps import (
@@ -17,29 +18,37 @@ from services.api.deps import (
     client_of,
 )
 from services.api.uploads import read_body
-from services.core.interviews import candidate
-from services.core.interviews.orm import Answer
+from services.core import jobs
+from services.core.interviews import candidate, speech
+from services.core.interviews.orm import Answer, Interview
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
 from services.core.rubrics import service as rubrics
+from services.core.scoring import service as scoring
 
 router = APIRouter(prefix="/candidate", tags=["candidate"])
 
 
 @router.get("/interview", response_model=schemas.CandidateInterviewOut)
-def get_interview(interview: CandidateInterview, session: DbSession) -> dict[str, object]:
+def get_interview(
+    interview: CandidateInterview, session: DbSession, settings: SettingsDep
+) -> dict[str, object]:
     role = roles.get_role(session, role_id=interview.role_id)
     organisation = organisations.get_organisation(session, org_id=interview.org_id)
-    states = {a.question_id: a.state.value for a in interview.answers}
-    questions = [
-        {
-            "question_id": item.question_id,
-            "position": item.position,
-            "text": item.question.text,
-            "answer_state": states.get(item.question_id),
-        }
-        for item in role.script
-    ]
+    answers = {a.question_id: a for a in interview.answers}
+    questions = []
+    for item in role.script:
+        answer = answers.get(item.question_id)
+        questions.append(
+            {
+                "question_id": item.question_id,
+                "position": item.position,
+                "text": item.question.text,
+                "answer_state": answer.state.value if answer else None,
+                "retakes_left": candidate.retakes_left(session, interview=interview, answer=answer),
+                "recorded": _recorded(answer),
+            }
+        )
     pending = [q["position"] for q in questions if q["answer_state"] in (None, "receiving")]
     assessed = {item.question.competency_key for item in role.script}
     rubric = rubrics.get_version(session, rubric_version_id=role.rubric_version_id)
@@ -51,11 +60,14 @@ def get_interview(interview: CandidateInterview, session: DbSession) -> dict[str
         "contact_email": organisation.contact_email,
         "state": interview.state.value,
         "notice_version": candidate.NOTICE_VERSION,
-        "think_seconds": role.think_seconds,
-        "answer_seconds": role.answer_seconds,
-        "retakes": role.retakes,
+        "think_seconds": role.think_seconds + interview.extra_think_seconds,
+        "answer_seconds": role.answer_seconds + interview.extra_answer_seconds,
+        "retakes": candidate.retakes_allowed(session, interview=interview),
+        "typed_answers": interview.typed_answers,
+        "max_typed_answer_chars": settings.max_typed_answer_chars,
         "questions": questions,
         "next_question": pending[0] if pending else None,
+        "lines": speech.lines_for(session, interview=interview),
     }
 
 
@@ -101,6 +113,10 @@ async def put_chunk(
             "when known: an oversized one is refused at once.",
         ),
     ] = 0,
+    x_final_chunk: Annotated[
+        bool,
+        Header(description="true on the chunk the recording ended with: the take is whole."),
+    ] = False,
 ) -> dict[str, object]:
     data = await read_body(request, limit=settings.max_chunk_bytes)
     receipt = await run_in_threadpool(
@@ -115,6 +131,7 @@ async def put_chunk(
         sha256=x_chunk_sha256,
         content_type=content_type,
         declared_size=x_upload_length,
+        final=x_final_chunk,
     )
     return {
         "answer_id": receipt.answer.id,
@@ -142,18 +159,46 @@ def complete(
         chunk_count=body.chunk_count,
         sha256=body.sha256,
     )
-    return _answer_out(answer)
+    return _answer_out(session, interview, answer)
 
 
 @router.post("/answers/{question_id}/restart", response_model=schemas.CandidateAnswerOut)
 def restart(
     question_id: str, interview: CandidateInterview, session: DbSession, storage: StorageDep
 ) -> dict[str, object]:
-    """Record an answer again after a cut-off upload, silence or unreadable media."""
+    """Record an answer again: a retake after a whole take (409 no_retakes_left when none are
+    left), or free after a cut-off upload, silence or unreadable media."""
     answer = candidate.restart_answer(
         session, storage=storage, interview=interview, question_id=question_id
     )
-    return _answer_out(answer)
+    return _answer_out(session, interview, answer)
+
+
+@router.post(
+    "/answers/{question_id}/text", response_model=schemas.CandidateAnswerOut, status_code=201
+)
+def typed_answer(
+    question_id: str,
+    body: schemas.TypedAnswerIn,
+    interview: CandidateInterview,
+    session: DbSession,
+    settings: SettingsDep,
+    storage: StorageDep,
+    publisher: PublisherDep,
+) -> dict[str, object]:
+    """A typed answer (an accommodation a recruiter grants): stored and sent to scoring."""
+    answer = candidate.submit_typed_answer(
+        session,
+        settings=settings,
+        storage=storage,
+        interview=interview,
+        question_id=question_id,
+        text=body.text,
+    )
+    session.flush()
+    if scoring.may_score(session, answer_id=answer.id):
+        jobs.publish_after_commit(session, publisher, jobs.SCORE_ANSWER, answer.id)
+    return _answer_out(session, interview, answer)
 
 
 @router.get("/answers/{question_id}", response_model=schemas.CandidateAnswerOut)
@@ -164,21 +209,33 @@ def answer_state(
     candidate.check_question(session, interview=interview, question_id=question_id)
     answer = next((a for a in interview.answers if a.question_id == question_id), None)
     if answer is None:
-        return {"answer_id": "", "state": "not_started"}
-    return _answer_out(answer)
+        return {
+            "answer_id": "",
+            "state": "not_started",
+            "retakes_left": candidate.retakes_left(session, interview=interview, answer=None),
+        }
+    return _answer_out(session, interview, answer)
 
 
 @router.post("/finish", response_model=schemas.CandidateInterviewOut)
-def finish(interview: CandidateInterview, session: DbSession) -> dict[str, object]:
+def finish(
+    interview: CandidateInterview, session: DbSession, settings: SettingsDep
+) -> dict[str, object]:
     candidate.finish_interview(session, interview=interview)
-    return get_interview(interview, session)
+    return get_interview(interview, session, settings)
 
 
-def _answer_out(answer: Answer) -> dict[str, object]:
+def _recorded(answer: Answer | None) -> bool:
+    return answer is not None and answer.recorded_chunks is not None
+
+
+def _answer_out(session: Session, interview: Interview, answer: Answer) -> dict[str, object]:
     return {
         "answer_id": answer.id,
         "state": answer.state.value,
         "failure_code": answer.failure_code,
         "failure_reason": answer.failure_reason,
         "received_chunks": [c.index for c in answer.chunks],
+        "recorded": _recorded(answer),
+        "retakes_left": candidate.retakes_left(session, interview=interview, answer=answer),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
@@ -28,6 +30,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         answers.append(
             {
                 **schemas.AnswerSummary.model_validate(answer).model_dump(),
+                "content_type": answer.content_type,
                 "question_text": question.text,
                 "competency_key": question.competency_key,
                 "duration_seconds": answer.duration_seconds,
@@ -50,6 +53,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         "competencies": competencies,
         "fit": scores.overall_fit(competencies),
         "scoring_model": scores.model_in_use(session),
+        "accommodations": asdict(review.accommodations_of(interview)),
     }
 
 
@@ -67,6 +71,21 @@ def answer_media(
     if isinstance(storage, LocalStorage):  # served from disk with Range support, for seeking
         return FileResponse(storage.root / answer.media_key, media_type=content_type)
     return Response(storage.get(answer.media_key), media_type=content_type)
+
+
+@router.put("/interviews/{interview_id}/accommodations", response_model=schemas.AccommodationsOut)
+def set_accommodations(
+    interview_id: str, body: schemas.AccommodationsIn, staff: Recruiting, session: DbSession
+) -> dict[str, object]:
+    """Extra think or answer time, extra retakes, typed answers: for this candidate, logged."""
+    interview = review.set_accommodations(
+        session,
+        actor_id=staff.user.id,
+        interview_id=interview_id,
+        granted=review.Accommodations(**body.model_dump(exclude={"reason"})),
+        reason=body.reason,
+    )
+    return asdict(review.accommodations_of(interview))
 
 
 @router.post(

@@ -5,8 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.api import schemas
-from services.api.deps import AnyStaff, DbSession, Recruiting, SettingsDep
-from services.core.interviews import invitations, review
+from services.api.deps import (
+    AnyStaff,
+    DbSession,
+    PublisherDep,
+    Recruiting,
+    SettingsDep,
+    StorageDep,
+)
+from services.core.interviews import invitations, review, speech
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
 from services.core.scoring import review as scores
@@ -24,8 +31,15 @@ def list_roles(staff: AnyStaff, session: DbSession) -> list[JobRole]:
 
 
 @router.post("/roles", response_model=schemas.RoleOut, status_code=201)
-def create_role(body: schemas.RoleIn, staff: Recruiting, session: DbSession) -> JobRole:
-    return roles.create_role(
+def create_role(
+    body: schemas.RoleIn,
+    staff: Recruiting,
+    session: DbSession,
+    settings: SettingsDep,
+    storage: StorageDep,
+    publisher: PublisherDep,
+) -> JobRole:
+    role = roles.create_role(
         session,
         org_id=staff.org_id,
         actor=staff.actor,
@@ -38,6 +52,11 @@ def create_role(body: schemas.RoleIn, staff: Recruiting, session: DbSession) -> 
         answer_seconds=body.answer_seconds,
         retakes=body.retakes,
     )
+    # Spoken ahead, so the avatar's audio is usually ready before the first candidate arrives.
+    speech.prepare_role(
+        session, storage=storage, publisher=publisher, voice=settings.tts_voice, role=role
+    )
+    return role
 
 
 @router.get("/roles/{role_id}", response_model=schemas.RoleOut)

@@ -3,24 +3,31 @@ synthesised spoken answers go through the real upload and transcription pipeline
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from services.core.db import unit_of_work
-from services.core.interviews import candidate, invitations
+from services.core import security
+from services.core.db import unit_of_work, utcnow
+from services.core.interviews import candidate, invitations, speech
+from services.core.interviews.orm import Interview, Invitation
+from services.core.interviews.states import InterviewState
 from services.core.jobs import JobPublisher
 from services.core.organisations import service as organisations
 from services.core.organisations.orm import Organisation, StaffRole
 from services.core.roles import service as roles
+from services.core.roles.orm import JobRole
 from services.core.rubrics import service as rubrics
 from services.core.settings import get_settings
 from services.core.storage import get_storage
 
 DATA = Path(__file__).parent / "data"
+OPEN_STATES = (InterviewState.INVITED, InterviewState.CONSENTED, InterviewState.IN_PROGRESS)
 STAFF = (
     ("admin", StaffRole.ADMIN, "Ada Admin"),
     ("recruiter", StaffRole.RECRUITER, "Rui Recruiter"),
@@ -46,12 +53,71 @@ def load_demo(*, publisher: JobPublisher, password: str) -> str:
         role_id, org_id = _create_organisation(doc, password)
         for person in doc["candidates"]:
             _interview(person, doc=doc, org_id=org_id, role_id=role_id, publisher=publisher)
+    token = _open_demo_invitation(slug, publisher=publisher)
     lines = [f"Demo organisation '{doc['organisation']['name']}'. Sign in at /staff/ with:"]
     lines += [f"  {who:<13} {staff_email(slug, who)}  password: {password}" for who, _, _ in STAFF]
     lines.append(
         "Demo candidates' answers are synthesised speech (see services/core/demo/data/README.md)."
     )
+    lines.append(
+        "Try the candidate's interview yourself (a phone-sized window works well):\n"
+        f"  {get_settings().public_url}/interview/#{token}"
+    )
     return "\n".join(lines)
+
+
+DEMO_INVITEE = {"name": "You (demo candidate)", "email": "you@demo.example.com"}
+
+
+def demo_token(slug: str, n: int) -> str:
+    """The n-th demo invite token: derived from the secret key, so every start can print it."""
+    secret = get_settings().secret_key.get_secret_value().encode()
+    digest = hmac.new(secret, f"parley-demo-invite:{slug}:{n}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def _open_demo_invitation(slug: str, *, publisher: JobPublisher) -> str:
+    """A demo invitation that is still open, issuing the next one once the last is used up."""
+    settings = get_settings()
+    with unit_of_work() as session:
+        org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+        assert org is not None
+        org_id = org.id
+    for n in range(1000):
+        token = demo_token(slug, n)
+        with unit_of_work(org_id=org_id) as session:
+            invitation = session.scalar(
+                select(Invitation).where(Invitation.token_hash == security.token_hash(token))
+            )
+            if invitation is None:
+                role = session.scalars(select(JobRole).order_by(JobRole.created_at)).first()
+                assert role is not None
+                invitations.invite_candidate(
+                    session,
+                    org_id=org_id,
+                    actor_id=None,
+                    role_id=role.id,
+                    is_synthetic=True,
+                    ttl_days=settings.invite_ttl_days,
+                    token=token,
+                    **DEMO_INVITEE,
+                )
+                # The avatar's lines, spoken ahead so the first visit has its voice.
+                speech.prepare_role(
+                    session,
+                    storage=get_storage(),
+                    publisher=publisher,
+                    voice=settings.tts_voice,
+                    role=role,
+                )
+                return token
+            interview = session.scalar(
+                select(Interview).where(Interview.invitation_id == invitation.id)
+            )
+            still_open = interview is not None and interview.state in OPEN_STATES
+            if still_open and invitation.expires_at > utcnow():
+                return token
+    raise RuntimeError("no demo invitation left: delete var/ to start over")
 
 
 def _create_organisation(doc: dict[str, Any], password: str) -> tuple[str, str]:

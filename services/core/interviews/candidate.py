@@ -13,7 +13,7 @@ from services.core.audit import service as audit
 from services.core.db import after_commit, utcnow
 from services.core.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMedia
 from services.core.interviews import media
-from services.core.interviews.orm import Answer, AnswerChunk, Consent, Interview
+from services.core.interviews.orm import Answer, AnswerChunk, Consent, Interview, Transcript
 from services.core.interviews.states import (
     AnswerState,
     InterviewState,
@@ -123,13 +123,16 @@ def receive_chunk(
     sha256: str,
     content_type: str,
     declared_size: int = 0,
+    final: bool = False,
 ) -> ChunkReceipt:
     """Store one chunk of an answer; sending the same chunk again is harmless.
 
     `declared_size` is the whole recording's size when the client states it up front
-    (X-Upload-Length), so an oversized upload is refused at its first chunk.
+    (X-Upload-Length), so an oversized upload is refused at its first chunk. `final` marks the
+    chunk the recording ended with: from then on the take is whole, and recording the question
+    again uses one of the candidate's retakes.
     """
-    media.check_content_type(content_type)
+    media.check_content_type(content_type, accepted=settings.accepted_media_types)
     if not 0 <= index < 100_000:
         raise Invalid("The chunk index is out of range.", code="bad_chunk_index")
     if len(data) > settings.max_chunk_bytes:
@@ -148,7 +151,14 @@ def receive_chunk(
             raise Conflict(
                 "A different chunk with this index was already received.", code="chunk_conflict"
             )
+        if final:
+            answer.recorded_chunks = index + 1
         return ChunkReceipt(answer=answer, index=index, duplicate=True)
+    if answer.recorded_chunks is not None and index >= answer.recorded_chunks:
+        raise Conflict(
+            "This recording has already ended. Keep it, or record the answer again.",
+            code="recording_ended",
+        )
     if max(declared_size, answer.size_bytes + len(data)) > settings.max_upload_bytes:
         _discard_chunks(session, storage=storage, answer=answer)
         answer.failure_code = "too_large"
@@ -161,6 +171,8 @@ def receive_chunk(
     )
     answer.size_bytes += len(data)
     answer.content_type = content_type
+    if final:
+        answer.recorded_chunks = index + 1
     return ChunkReceipt(answer=answer, index=index, duplicate=False)
 
 
@@ -171,10 +183,14 @@ def complete_answer(
     publisher: jobs.JobPublisher,
     interview: Interview,
     question_id: str,
-    chunk_count: int,
-    sha256: str,
+    chunk_count: int | None,
+    sha256: str | None,
 ) -> Answer:
-    """Assemble the chunks, check the whole file, and queue its transcription after commit."""
+    """Keep a take: assemble its chunks, check the whole file, queue its transcription.
+
+    `chunk_count` and `sha256` may be None for a take whose final chunk has arrived (the page
+    that recorded it was closed); every chunk was checked against its own checksum on arrival.
+    """
     answer = session.scalar(
         select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
     )
@@ -182,6 +198,10 @@ def complete_answer(
         raise NotFound("No upload was started for this question.", code="no_upload")
     if answer.state != AnswerState.RECEIVING:
         return answer  # completing twice is harmless
+    if chunk_count is None:
+        if answer.recorded_chunks is None:
+            raise Invalid("Say how many chunks the recording has.", code="chunk_count_required")
+        chunk_count = answer.recorded_chunks
     indexes = [c.index for c in answer.chunks]
     if indexes != list(range(chunk_count)):
         missing = sorted(set(range(chunk_count)) - set(indexes))
@@ -190,7 +210,7 @@ def complete_answer(
         )
     chunk_keys = [media.chunk_key(answer.id, i) for i in indexes]
     digest = media.sha256_of(storage, chunk_keys)
-    if digest != sha256.lower():
+    if sha256 is not None and digest != sha256.lower():
         raise Invalid(
             "The assembled answer does not match its checksum. Upload it again.",
             code="checksum_mismatch",
@@ -226,19 +246,96 @@ def _discard_chunks(session: Session, *, storage: MediaStorage, answer: Answer) 
     keys = [media.chunk_key(answer.id, c.index) for c in answer.chunks]
     answer.chunks.clear()
     answer.size_bytes = 0
+    answer.recorded_chunks = None
     session.flush()
     after_commit(session, lambda: [storage.delete(key) for key in keys])
+
+
+TYPED_ASR_VERSION = "typed"  # the Transcript.asr_version of an answer the candidate typed
+
+
+def submit_typed_answer(
+    session: Session,
+    *,
+    settings: Settings,
+    storage: MediaStorage,
+    interview: Interview,
+    question_id: str,
+    text: str,
+) -> Answer:
+    """A typed answer, for a candidate granted that accommodation: it goes straight to scoring."""
+    check_question(session, interview=interview, question_id=question_id)
+    if not interview.typed_answers:
+        raise Conflict(
+            "Typed answers are not enabled for your interview. Ask the recruiter if you need them.",
+            code="typed_not_allowed",
+        )
+    words = " ".join(text.split())
+    if not words:
+        raise Invalid("The answer is empty. Type your answer, then send it.", code="empty_answer")
+    if len(words) > settings.max_typed_answer_chars:
+        raise TooLarge(
+            f"A typed answer may be at most {settings.max_typed_answer_chars} characters."
+        )
+    answer = _answer_for(
+        session, interview=interview, question_id=question_id, content_type="text/plain"
+    )
+    if answer.chunks:
+        _discard_chunks(session, storage=storage, answer=answer)
+    _set_state(answer, AnswerState.UPLOADED)
+    _set_state(answer, AnswerState.TRANSCRIBING)
+    _set_state(answer, AnswerState.TRANSCRIBED)
+    answer.content_type = "text/plain"
+    answer.sha256 = hashlib.sha256(text.encode()).hexdigest()
+    answer.size_bytes = len(text.encode())
+    session.add(
+        Transcript(
+            org_id=answer.org_id,
+            answer_id=answer.id,
+            asr_version=TYPED_ASR_VERSION,
+            text=text.strip(),
+            language="en",
+            language_probability=1.0,
+            words=[],
+            speech_regions=[],
+            quality_flags=[],
+            processing_seconds=0.0,
+        )
+    )
+    audit.record(
+        session,
+        org_id=answer.org_id,
+        actor=_actor(interview),
+        action="answer.typed",
+        subject=f"answer:{answer.id}",
+        data={"sha256": answer.sha256, "characters": len(text)},
+    )
+    return answer
 
 
 RESTARTABLE = frozenset({AnswerState.RECEIVING, AnswerState.NO_SPEECH, AnswerState.FAILED})
 
 
+def retakes_allowed(session: Session, *, interview: Interview) -> int:
+    """The role's retakes per question plus any the recruiter granted this candidate."""
+    role = session.get(JobRole, interview.role_id)
+    assert role is not None
+    return role.retakes + interview.extra_retakes
+
+
+def retakes_left(session: Session, *, interview: Interview, answer: Answer | None) -> int:
+    used = answer.retakes_used if answer is not None else 0
+    return max(0, retakes_allowed(session, interview=interview) - used)
+
+
 def restart_answer(
     session: Session, *, storage: MediaStorage, interview: Interview, question_id: str
 ) -> Answer:
-    """Start an answer's recording over: after a cut-off upload, silence or unreadable media.
+    """Start an answer's recording over.
 
-    This never uses one of the role's retakes: the candidate was not heard the first time.
+    After a whole take that was not kept yet ("record again") this uses one of the candidate's
+    retakes, and is refused when none are left. After a cut-off upload, silence or unreadable
+    media it never does: the candidate was not heard the first time.
     """
     if interview.state not in _ANSWERING:
         raise Conflict(
@@ -254,6 +351,14 @@ def restart_answer(
     if answer.state not in RESTARTABLE:
         raise Conflict("This question has already been answered.", code="already_answered")
     previous = answer.state
+    retake = previous == AnswerState.RECEIVING and answer.recorded_chunks is not None
+    if retake:
+        if retakes_left(session, interview=interview, answer=answer) <= 0:
+            raise Conflict(
+                "You have used the retakes allowed for this question, so this answer is kept.",
+                code="no_retakes_left",
+            )
+        answer.retakes_used += 1
     _discard_chunks(session, storage=storage, answer=answer)
     if answer.media_key is not None:
         old_key = answer.media_key
@@ -261,15 +366,17 @@ def restart_answer(
     if previous != AnswerState.RECEIVING:
         _set_state(answer, AnswerState.RECEIVING)
     answer.media_key = answer.sha256 = answer.failure_code = answer.failure_reason = None
-    answer.duration_seconds = answer.speech_seconds = None
+    answer.duration_seconds = answer.speech_seconds = answer.recorded_chunks = None
     answer.attempts = 0
     audit.record(
         session,
         org_id=answer.org_id,
         actor=_actor(interview),
-        action="answer.restarted",
+        action="answer.retaken" if retake else "answer.restarted",
         subject=f"answer:{answer.id}",
-        data={"previous_state": previous.value},
+        data={"retakes_used": answer.retakes_used}
+        if retake
+        else {"previous_state": previous.value},
     )
     return answer
 

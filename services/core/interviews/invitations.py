@@ -34,10 +34,15 @@ def invite_candidate(
     email: str,
     ttl_days: int,
     is_synthetic: bool = False,
+    token: str | None = None,
 ) -> IssuedInvitation:
-    """Create a candidate's interview for a role and the link that opens it."""
+    """Create a candidate's interview for a role and the link that opens it.
+
+    `token` is for the demo loader only, whose link must be printable at every start;
+    everyone else gets a new random one.
+    """
     role = roles.get_role(session, role_id=role_id)
-    token = security.new_token()
+    token = token or security.new_token()
     expires_at = utcnow() + dt.timedelta(days=ttl_days)
     candidate = Candidate(
         org_id=org_id, name=name.strip(), email=email.strip().lower(), is_synthetic=is_synthetic

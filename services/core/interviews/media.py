@@ -7,24 +7,6 @@ import hashlib
 from services.core.errors import Invalid, UnsupportedMedia
 from services.core.storage import MediaStorage
 
-# What browsers' MediaRecorder produces, plus the usual audio files.
-ACCEPTED_TYPES = frozenset(
-    {
-        "audio/webm",
-        "video/webm",
-        "audio/ogg",
-        "audio/mp4",
-        "video/mp4",
-        "audio/x-m4a",
-        "audio/wav",
-        "audio/x-wav",
-        "audio/wave",
-        "audio/mpeg",
-        "audio/flac",
-        "audio/x-flac",
-    }
-)
-
 PLAYBACK_TYPES = {
     "webm": "video/webm",
     "ogg": "audio/ogg",
@@ -35,12 +17,13 @@ PLAYBACK_TYPES = {
 }
 
 
-def check_content_type(content_type: str) -> None:
+def check_content_type(content_type: str, *, accepted: list[str]) -> None:
+    """Refuse a declared type outside the configured list (Settings.accepted_media_types)."""
     base = content_type.split(";")[0].strip().lower()
-    if base not in ACCEPTED_TYPES:
+    if base not in {t.lower() for t in accepted}:
         raise UnsupportedMedia(
             f"Answers must be audio or video recordings, not {base or 'an unnamed type'}.",
-            accepted=sorted(ACCEPTED_TYPES),
+            accepted=sorted(accepted),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.core.db import Base, OrgScoped, enum_column
@@ -42,6 +43,11 @@ class Interview(OrgScoped, Base):
     )
     status: Mapped[str] = mapped_column(String(32), default="new")  # set only by a person
     completed_at: Mapped[dt.datetime | None]
+    # Accommodations a recruiter granted this candidate (each change is in the audit log).
+    extra_think_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    extra_answer_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    extra_retakes: Mapped[int] = mapped_column(default=0, server_default="0")
+    typed_answers: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(lazy="selectin", order_by="Answer.created_at")
 
@@ -76,6 +82,11 @@ class Answer(OrgScoped, Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     speech_seconds: Mapped[float | None] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Takes the candidate chose to record again ("record again"), against the role's allowance.
+    retakes_used: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when the page says the recording ended normally with this many chunks: recording it
+    # again from here costs a retake, unlike starting over after a cut-off upload.
+    recorded_chunks: Mapped[int | None]
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     chunks: Mapped[list[AnswerChunk]] = relationship(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.audit import service as audit
-from services.core.errors import Invalid, NotFound
+from services.core.errors import Conflict, Invalid, NotFound
 from services.core.interviews.orm import Answer, Decision, Interview, Transcript
+from services.core.interviews.states import InterviewState
 from services.core.roles import service as roles
 from services.core.roles.orm import Question
 
@@ -129,3 +132,50 @@ def questions_of(session: Session, *, interview: Interview) -> dict[str, Questio
     """The questions of an interview's answers, by id."""
     ids = [a.question_id for a in interview.answers]
     return {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))}
+
+
+@dataclass(frozen=True)
+class Accommodations:
+    """What a recruiter grants one candidate on top of the role's settings."""
+
+    extra_think_seconds: int = 0
+    extra_answer_seconds: int = 0
+    extra_retakes: int = 0
+    typed_answers: bool = False
+
+
+def accommodations_of(interview: Interview) -> Accommodations:
+    return Accommodations(
+        extra_think_seconds=interview.extra_think_seconds,
+        extra_answer_seconds=interview.extra_answer_seconds,
+        extra_retakes=interview.extra_retakes,
+        typed_answers=interview.typed_answers,
+    )
+
+
+def set_accommodations(
+    session: Session, *, actor_id: str, interview_id: str, granted: Accommodations, reason: str
+) -> Interview:
+    """Grant or change a candidate's accommodations; every change is logged with its reason."""
+    interview = get_interview(session, interview_id=interview_id)
+    if interview.state in (InterviewState.COMPLETED, InterviewState.EXPIRED):
+        raise Conflict(
+            f"This interview is {interview.state.value}; its accommodations can no longer change.",
+            code="interview_closed",
+        )
+    before = accommodations_of(interview)
+    if granted == before:
+        return interview
+    interview.extra_think_seconds = granted.extra_think_seconds
+    interview.extra_answer_seconds = granted.extra_answer_seconds
+    interview.extra_retakes = granted.extra_retakes
+    interview.typed_answers = granted.typed_answers
+    audit.record(
+        session,
+        org_id=interview.org_id,
+        actor=f"user:{actor_id}",
+        action="accommodations.changed",
+        subject=f"interview:{interview.id}",
+        data={"before": asdict(before), "after": asdict(granted), "reason": reason.strip()},
+    )
+    return interview
