@@ -210,3 +210,25 @@ def test_a_silent_answer_may_be_recorded_again_and_a_heard_one_may_not(
     q0 = sqlite_world.a.question_ids[0]  # uploaded and waiting: not restartable
     refused = client.post(f"/api/v1/candidate/answers/{q0}/restart")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "already_answered"
+
+
+def test_the_accepted_types_and_the_answer_size_are_settings(
+    sqlite_world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import reset_caches
+
+    monkeypatch.setenv("PARLEY_ACCEPTED_MEDIA_TYPES", '["audio/webm", "video/webm"]')
+    monkeypatch.setenv("PARLEY_MAX_UPLOAD_BYTES", "60000")
+    reset_caches()
+    client, q1 = sqlite_world.candidate(sqlite_world.a), sqlite_world.a.question_ids[1]
+    data = tone_wav(3.0)  # about 96 kB of WAV
+    wav = _put(client, q1, data[:30000], content_type="audio/wav")
+    assert wav.status_code == 415
+    assert wav.json()["error"]["details"]["accepted"] == ["audio/webm", "video/webm"]
+    assert _put(client, q1, data[:40000], content_type="audio/webm").status_code == 200
+    over = _put(client, q1, data[40000:80000], index=1, content_type="audio/webm")
+    assert over.status_code == 413 and over.json()["error"]["code"] == "too_large"
+    # The refused recording is dropped whole, so a new take starts cleanly at chunk 0.
+    state = client.get(f"/api/v1/candidate/answers/{q1}").json()
+    assert state["received_chunks"] == [] and state["failure_code"] == "too_large"
+    assert _saved_answer(sqlite_world)[0] == "uploaded"  # question 0's answer is untouched
