@@ -2,6 +2,7 @@
 
 from services.core.audit.orm import AuditEvent
 from services.core.db import Base
+from services.core.fairness.orm import SelfIdentification
 from services.core.interviews.orm import (
     Answer,
     AnswerChunk,
@@ -42,6 +43,7 @@ __all__ = [
     "ScoringModelRecord",
     "ScoringRun",
     "ScriptItem",
+    "SelfIdentification",
     "StaffSession",
     "TrainingRun",
     "Transcript",
