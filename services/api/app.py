@@ -16,6 +16,7 @@ from services.api.routers import (
     auth,
     candidate,
     catalogue,
+    fairness,
     interviews,
     roles,
     speech,
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
         responses={422: {"model": None}},
     )
     app.state.publisher = publisher or CeleryPublisher(settings)
-    for module in (auth, admin, catalogue, roles, interviews, candidate, speech, training):
+    for module in (
+        auth, admin, catalogue, roles, interviews, candidate, speech, fairness, training
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)
 
