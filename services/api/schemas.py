@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -427,3 +427,52 @@ class TrainingRunOut(Out):
     model_version: str | None = Field(description="The locked artifact; not promoted.")
     failure_reason: str | None
     created_at: dt.datetime
+
+
+class SelfIdentificationIn(BaseModel):
+    """Each answer is optional; "prefer_not_to_say" is an answer of its own."""
+
+    sex: Literal["female", "male", "prefer_not_to_say"] | None = None
+    race_ethnicity: (
+        Literal[
+            "hispanic_or_latino",
+            "white",
+            "black_or_african_american",
+            "native_hawaiian_or_pacific_islander",
+            "asian",
+            "native_american_or_alaska_native",
+            "two_or_more_races",
+            "prefer_not_to_say",
+        ]
+        | None
+    ) = None
+    age_band: Literal["under_25", "25_39", "40_54", "55_plus", "prefer_not_to_say"] | None = None
+
+
+class AdverseImpactRow(BaseModel):
+    group: str
+    applicants: int
+    share_of_known: float | None
+    scoring_rate: float | None = Field(description="Share scoring above the role's median.")
+    scoring_impact_ratio: float | None
+    selection_rate: float | None = Field(description="Share in the 'meets' band or better.")
+    selection_impact_ratio: float | None
+    four_fifths_flag: bool
+    fisher_p: float | None = Field(description="Fisher's exact test against the reference group.")
+    under_2_percent: bool
+    reference: bool
+
+
+class AdverseImpactTable(BaseModel):
+    measure: str
+    grouping: str
+    median_score: float
+    rows: list[AdverseImpactRow]
+    unknown: int = Field(description="Assessed candidates who did not say, or preferred not to.")
+
+
+class AdverseImpactOut(BaseModel):
+    role_id: str
+    role_title: str
+    candidates: int
+    tables: list[AdverseImpactTable]

@@ -151,7 +151,16 @@ def _endpoints(a: Org) -> list[Endpoint]:
             RECRUITING,
             body=lambda: {"extra_think_seconds": 30, "reason": "Asked for more time."},
         ),
+        Endpoint("GET", f"/api/v1/roles/{a.role_id}/adverse-impact", frozenset({ADMIN})),
         Endpoint("GET", "/api/v1/candidate/interview", frozenset({"candidate"})),
+        # Asked only once the interview is complete: the seed's is not, so 409 is authorised.
+        Endpoint(
+            "POST",
+            "/api/v1/candidate/self-identification",
+            frozenset({"candidate"}),
+            body=lambda: {"sex": "prefer_not_to_say"},
+            ok=frozenset({409}),
+        ),
         Endpoint(
             "GET", "/api/v1/candidate/speech/intro", frozenset({"candidate"}), ok=frozenset({200, 202})
         ),

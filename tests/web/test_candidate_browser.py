@@ -19,6 +19,7 @@ from sqlalchemy import select
 from models.asr import decode_audio
 from services.core.audit.orm import AuditEvent
 from services.core.db import unit_of_work
+from services.core.fairness.orm import SelfIdentification
 from services.core.interviews import invitations, review
 from services.core.interviews.orm import Answer, Score, Transcript
 from services.core.organisations.orm import Organisation, StaffRole, User
@@ -353,6 +354,18 @@ def test_a_candidate_completes_the_interview_with_the_avatar_on_a_phone(
     )
     expect(caption).to_contain_text("That is the end of the interview", timeout=20_000)
     camera.shoot("finish")
+    # The optional fairness questions, after the interview.
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Age").select_option("prefer_not_to_say")
+    page.get_by_role("button", name="Send my answers").click()
+    expect(main).to_contain_text("Your answers are stored apart from your interview.")
+    with unit_of_work() as session:
+        given = session.scalars(select(SelfIdentification)).one()
+    assert (given.sex, given.race_ethnicity, given.age_band) == (
+        "female",
+        None,
+        "prefer_not_to_say",
+    )
     assert log.problems() == []
 
     # What was stored: two answers that decode, with a duration and video; the retake and

@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from services.api.app import create_app
 from services.core.audit.orm import AuditEvent
-from services.core.db import unit_of_work
-from services.core.interviews.orm import Decision, Interview, Transcript
+from services.core.db import new_id, unit_of_work, utcnow
+from services.core.fairness.orm import SelfIdentification
+from services.core.interviews.orm import Decision, Interview, Score, Transcript
+from services.core.interviews.states import InterviewState
 from services.core.rubrics.orm import RubricVersion
 from services.worker.scoring import score_answer
 from services.worker.transcription import transcribe_answer
@@ -115,6 +117,41 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
         interview = session.get(Interview, org.interview_id)
         assert interview is not None
         assert (interview.extra_retakes, interview.typed_answers) == (2, True)
+    assert log.problems(SIGNED_OUT) == []
+
+
+def test_an_admin_reads_the_adverse_impact_report_and_downloads_it(
+    org: Org, live_server: str, launch: Callable[..., Browser]
+) -> None:
+    with unit_of_work() as session:
+        interview = session.get(Interview, org.interview_id)
+        assert interview is not None
+        interview.state = InterviewState.COMPLETED
+        session.add(
+            Score(
+                id=new_id(), org_id=org.org_id, answer_id=org.answer_id,
+                competency_key="communication", value=70.0, level=3.6, gates=[],
+                rubric_version_id=org.rubric_version_id, model_version="m", asr_version="a",
+                evidence=[], created_at=utcnow(),
+            )
+        )
+        session.add(
+            SelfIdentification(org_id=org.org_id, interview_id=org.interview_id, sex="female")
+        )
+    page = launch().new_page(base_url=live_server)
+    log = PageLog.attach(page)
+    _sign_in(page, org, "admin")
+    page.goto(f"/staff/#/roles/{org.role_id}")
+    page.get_by_role("link", name="Adverse-impact report for this role").click()
+    expect(page.get_by_role("heading", name="Adverse-impact report", level=1)).to_be_visible()
+    sex = page.get_by_role("region", name="Sex", exact=True)
+    expect(sex.get_by_role("row", name=re.compile("^female"))).to_contain_text("100.0%")
+    expect(sex.locator("svg.impact-chart")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("Download CSV")).click()
+    text = download.value.path().read_text()
+    assert text.startswith("measure,category_type,category,number_of_applicants")
+    assert "overall,sex,female,1," in text
     assert log.problems(SIGNED_OUT) == []
 
 

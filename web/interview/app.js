@@ -1025,8 +1025,50 @@ function thanks() {
         h("li", {}, `A person on the recruiting team at ${d.organisation} reviews your interview. Nothing is decided automatically.`),
         h("li", {}, `${d.organisation} will contact you about the next step.`)),
       h("p", {}, "You can ask the recruiter to see or delete your data, or for a review by a person only, at any time."),
-      h("p", { class: "muted" }, "You can close this page now.")));
+      h("p", { class: "muted" }, "You can close this page now.")),
+    selfIdentification());
   if (spoke) speak("finish");
+}
+
+const SELF_ID = {
+  sex: ["Sex", [["female", "Female"], ["male", "Male"]]],
+  race_ethnicity: ["Race or ethnicity", [
+    ["hispanic_or_latino", "Hispanic or Latino"], ["white", "White"],
+    ["black_or_african_american", "Black or African American"],
+    ["native_hawaiian_or_pacific_islander", "Native Hawaiian or Pacific Islander"], ["asian", "Asian"],
+    ["native_american_or_alaska_native", "Native American or Alaska Native"], ["two_or_more_races", "Two or more races"]]],
+  age_band: ["Age", [["under_25", "Under 25"], ["25_39", "25 to 39"], ["40_54", "40 to 54"], ["55_plus", "55 or over"]]],
+};
+
+/** Optional questions after the interview, for fairness monitoring only. */
+function selfIdentification() {
+  const selects = Object.entries(SELF_ID).map(([name, [label, options]]) => {
+    const select = h("select", { id: `self-${name}`, name },
+      h("option", { value: "" }, "Choose (optional)"),
+      options.map(([value, text]) => h("option", { value }, text)),
+      h("option", { value: "prefer_not_to_say" }, "Prefer not to say"));
+    return [name, select, h("div", { class: "field" }, h("label", { for: select.id }, label), select)];
+  });
+  const status = h("p", { "aria-live": "polite" });
+  const send = h("button", { type: "submit", class: "btn btn--secondary" }, "Send my answers");
+  const form = h("form", { novalidate: true }, selects.map(([, , el]) => el), status, h("div", { class: "btn-row" }, send));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(selects.map(([name, select]) => [name, select.value || null]));
+    send.disabled = true;
+    try {
+      await post("/candidate/self-identification", body);
+      render(form, h("p", { class: "notice notice--success" }, "Thank you. Your answers are stored apart from your interview."));
+    } catch (err) {
+      status.textContent = err.message;
+      send.disabled = false;
+    }
+  });
+  return h("section", { class: "card", "aria-labelledby": "self-h" },
+    h("h2", { id: "self-h" }, "Optional: help us check that the assessment is fair"),
+    h("p", {}, "Answering is voluntary and changes nothing about your application. Your answers are stored apart from your interview, "
+      + "are never seen by the AI or by the people who review you, and are used only in anonymous statistics that check no group is disadvantaged."),
+    form);
 }
 
 boot();

@@ -34,6 +34,7 @@ const NAV = [
 const ROUTES = [
   { re: /^\/roles$/, view: viewRoles, roles: RECRUITING },
   { re: /^\/roles\/([\w-]+)$/, view: viewRole, roles: RECRUITING },
+  { re: /^\/roles\/([\w-]+)\/fairness$/, view: viewFairness, roles: ADMIN },
   { re: /^\/interviews\/([\w-]+)$/, view: viewInterview, roles: RECRUITING },
   { re: /^\/rubrics$/, view: viewRubrics, roles: ALL },
   { re: /^\/questions$/, view: viewQuestions, roles: ALL },
@@ -312,6 +313,8 @@ async function viewRole(roleId) {
   const candidatesBox = h("div", {});
   const node = h("div", {},
     pageHead(role.title, { crumbs: [["Roles", "#/roles"]], lead: role.description }),
+    state.me.user.role === "admin"
+      ? h("p", {}, h("a", { href: `#/roles/${role.id}/fairness` }, "Adverse-impact report for this role")) : null,
     h("ul", { class: "settings-list", "aria-label": "Interview settings" },
       h("li", {}, chip(`Think time ${durationWords(role.think_seconds)}`)),
       h("li", {}, chip(`Answer time ${durationWords(role.answer_seconds)}`)),
@@ -756,6 +759,92 @@ function decisionPanel(interview, statusChip) {
     h("h2", { id: "dec-h" }, "Decision"),
     h("p", { class: "muted small" }, "Nothing is decided automatically. Only a person changes a candidate's status, always with a reason."),
     form);
+}
+
+// ---------------------------------------------------------------- fairness (admins)
+
+const GROUPINGS = {
+  sex: "Sex",
+  race_ethnicity: "Race or ethnicity",
+  sex_x_race_ethnicity: "Sex × race or ethnicity",
+  "age_band (exceeds)": "Age band, “exceeds” band",
+};
+const pct = (v) => (v == null ? "–" : `${(v * 100).toFixed(1)}%`);
+const ratio = (v) => (v == null ? "–" : v.toFixed(2));
+
+/** Bars of each group's selection impact ratio, with the four-fifths line drawn at 0.8. */
+function impactChart(t) {
+  const NS = "http://www.w3.org/2000/svg";
+  const el = (tag, attrs, text) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text != null) node.textContent = text;
+    return node;
+  };
+  const rows = t.rows.filter((r) => r.selection_impact_ratio != null);
+  const rowH = 26, left = 170, width = 460, top = 8;
+  const max = Math.max(1, ...rows.map((r) => r.selection_impact_ratio));
+  const x = (v) => left + (v / max) * (width - left - 40);
+  const svg = el("svg", { viewBox: `0 0 ${width} ${top + rows.length * rowH + 24}`, class: "impact-chart", role: "img",
+    "aria-label": `Selection impact ratio by ${GROUPINGS[t.grouping] || t.grouping}; the line marks 0.8` });
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    svg.append(el("text", { x: left - 8, y: y + 16, "text-anchor": "end", class: "impact-chart__label" }, r.group));
+    svg.append(el("rect", { x: left, y: y + 4, height: 16, width: Math.max(1, x(r.selection_impact_ratio) - left),
+      class: r.four_fifths_flag ? "impact-chart__bar impact-chart__bar--flag" : "impact-chart__bar" }));
+    svg.append(el("text", { x: x(r.selection_impact_ratio) + 4, y: y + 16, class: "impact-chart__value" }, ratio(r.selection_impact_ratio)));
+  });
+  const line = x(0.8);
+  svg.append(el("line", { x1: line, x2: line, y1: top, y2: top + rows.length * rowH, class: "impact-chart__rule" }));
+  svg.append(el("text", { x: line, y: top + rows.length * rowH + 16, "text-anchor": "middle", class: "impact-chart__value" }, "0.8"));
+  return svg;
+}
+
+async function viewFairness(roleId) {
+  const [role, report] = await Promise.all([get(`/roles/${roleId}`), get(`/roles/${roleId}/adverse-impact`)]);
+  const competency = await competencyNames(role.rubric_version_id);
+  const measures = [...new Set(report.tables.map((t) => t.measure))];
+  const measureName = (m) => (m === "overall" ? "Overall fit" : competency(m));
+  const select = h("select", { id: "fair-measure" }, measures.map((m) => h("option", { value: m }, measureName(m))));
+  const box = h("div", {});
+  const draw = () => {
+    const tables = report.tables.filter((t) => t.measure === select.value);
+    render(box, tables.map((t) => h("section", { class: "card", "aria-label": GROUPINGS[t.grouping] || t.grouping },
+      h("h2", {}, GROUPINGS[t.grouping] || t.grouping),
+      h("p", { class: "muted small" }, `Median score ${t.median_score}. Unknown (not said, or preferred not to): ${t.unknown}.`),
+      table(["Group", "Applicants", "Scoring rate", "Impact ratio", t.grouping.includes("exceeds") ? "“Exceeds” rate" : "Selection rate", "Impact ratio", "Fisher p", ""],
+        t.rows.map((r) => [
+          r.group, String(r.applicants), pct(r.scoring_rate), ratio(r.scoring_impact_ratio),
+          pct(r.selection_rate), ratio(r.selection_impact_ratio), r.fisher_p == null ? "–" : r.fisher_p.toFixed(4),
+          h("span", {}, r.reference ? chip("reference") : null, r.four_fifths_flag ? chip("below four-fifths", "warning") : null,
+            r.under_2_percent ? chip("under 2%") : null),
+        ]), { empty: "Nobody in this role has answered these questions yet.", stack: false }),
+      t.rows.length ? impactChart(t) : null)));
+  };
+  select.addEventListener("change", draw);
+  const csvButton = h("button", { type: "button", class: "btn btn--secondary" }, "Download CSV (bias-audit summary)");
+  csvButton.addEventListener("click", async () => {
+    const response = await fetch(`/api/v1/roles/${roleId}/adverse-impact?fmt=csv`, { credentials: "same-origin" });
+    if (!response.ok) { toast("The CSV could not be made.", "danger"); return; }
+    const url = URL.createObjectURL(await response.blob());
+    const a = h("a", { href: url, download: `adverse-impact-${roleId}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    URL.revokeObjectURL(url);
+  });
+  draw();
+  return {
+    title: `Fairness · ${role.title}`,
+    node: h("div", {},
+      pageHead("Adverse-impact report", { crumbs: [["Roles", "#/roles"], [role.title, `#/roles/${role.id}`]],
+        lead: `${report.candidates} scored candidate${report.candidates === 1 ? "" : "s"}. Groups come from the candidates' voluntary, optional answers after the interview; nobody who reviews candidates sees them.` }),
+      h("p", { class: "hint" }, "Scoring rate: the share scoring above the median. Selection rate: the share in the “meets” band or better. "
+        + "Each group's impact ratio is its rate over the highest group's; below 0.8 is flagged (the four-fifths rule). Fisher's exact test compares each group with the reference group. "
+        + "Groups under 2% are shown but never the reference. Viewing and downloading this report is logged."),
+      h("div", { class: "row" }, field("Measure", select), csvButton),
+      box),
+  };
 }
 
 // ---------------------------------------------------------------- rubric and questions
