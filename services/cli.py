@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from services.core import migrate
 from services.core.settings import get_settings
@@ -173,6 +174,21 @@ def cmd_rescore(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_card(args: argparse.Namespace) -> int:
+    """Write the card of the model the worker scores with (docs/model-card.md by default)."""
+    from models.scoring import card, registry, seed
+    from services.core.roles.bank import question_bank
+
+    settings = get_settings()
+    assert settings.scoring_model_dir is not None
+    questions = {q.key: q.text for q in question_bank()}
+    folder = seed.build(settings.scoring_model_dir, questions)
+    text = card.render_markdown(registry.read_card(folder))
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {args.out} for {folder.name}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parley", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "rescore", help="score every eligible answer the current model has not (resumable)"
     ).set_defaults(func=cmd_rescore)
+    card = sub.add_parser("model-card", help="write the scoring model's card as Markdown")
+    card.add_argument("--out", default="docs/model-card.md")
+    card.set_defaults(func=cmd_model_card)
     trn = sub.add_parser(
         "train", help="train and evaluate on a labelled CSV (parley train --help)", add_help=False
     )
