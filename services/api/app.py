@@ -18,6 +18,7 @@ from services.api.routers import (
     catalogue,
     fairness,
     interviews,
+    privacy,
     roles,
     speech,
     training,
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
     )
     app.state.publisher = publisher or CeleryPublisher(settings)
     for module in (
-        auth, admin, catalogue, roles, interviews, candidate, speech, fairness, training
+        auth, admin, catalogue, roles, interviews, candidate, privacy, speech, fairness, training
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)

@@ -114,6 +114,18 @@ def _candidate_interview(
 
 CandidateInterview = Annotated[Interview, Depends(_candidate_interview)]
 
+
+def _candidate_data_subject(
+    session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
+) -> Interview:
+    if not x_invite_token:
+        raise NotAuthenticated("Open this page from your invitation link.", code="invalid_invite")
+    return invitations.open_interview(session, token=x_invite_token, allow_expired=True)
+
+
+# The candidate's data rights (see, download, delete, human review) outlast an expired link.
+CandidateDataSubject = Annotated[Interview, Depends(_candidate_data_subject)]
+
 ADMIN = StaffRole.ADMIN
 RECRUITER = StaffRole.RECRUITER
 PSYCHOLOGIST = StaffRole.PSYCHOLOGIST

@@ -147,8 +147,26 @@ class RoleOut(Out):
     answer_seconds: int
     retakes: int
     ai_scoring_paused: bool
+    feedback_enabled: bool
+    feedback_delay_days: int
     thresholds: list[ThresholdIO]
     script: list[ScriptItemOut]
+
+
+class FeedbackSettingIn(BaseModel):
+    enabled: bool
+    delay_days: int = Field(default=3, ge=0, le=30, description="Days after completion.")
+
+
+class StrengthOut(BaseModel):
+    competency: str
+    description: str
+    example: str | None = Field(description="One of the candidate's own sentences.")
+
+
+class FeedbackOut(BaseModel):
+    available_at: dt.datetime
+    strengths: list[StrengthOut] | None = Field(description="None until available_at.")
 
 
 class RoleIn(BaseModel):
@@ -183,15 +201,37 @@ class AnswerSummary(Out):
     state: str
     failure_code: str | None
     failure_reason: str | None
+    retakes_used: int = Field(default=0, description="Takes the candidate chose to record again.")
+
+
+class OverrideOut(BaseModel):
+    value: float
+    reason: str
+    actor_id: str | None
+    at: dt.datetime
 
 
 class CompetencyResultOut(BaseModel):
     key: str
-    score: float
+    score: float = Field(description="A person's override when there is one, else the model's.")
     band: str | None = Field(description="below, meets or exceeds the role's levels")
     required_level: float | None
     exceeds_level: float | None
     answers: int
+    model_score: float | None = Field(default=None, description="The model's own mean, always.")
+    override: OverrideOut | None = None
+
+
+class OverrideIn(BaseModel):
+    competency_key: str = Field(min_length=1, max_length=64)
+    value: float | None = Field(ge=0, le=100, description="0-100; null puts the model's back.")
+    reason: str = Field(min_length=5, max_length=5000)
+    viewed: list[str] = Field(default_factory=list, max_length=100)
+
+
+class OverrideResultOut(BaseModel):
+    competencies: list[CompetencyResultOut]
+    fit: float | None
 
 
 class CandidateRow(BaseModel):
@@ -204,6 +244,10 @@ class CandidateRow(BaseModel):
     answers: list[AnswerSummary]
     competencies: list[CompetencyResultOut]
     fit: float | None
+    deletion_due_at: dt.datetime | None = Field(
+        default=None, description="Set when the candidate asked for deletion: gone by then."
+    )
+    human_review_requested_at: dt.datetime | None = None
 
 
 class WordOut(BaseModel):
@@ -294,6 +338,26 @@ class InterviewDetail(BaseModel):
     fit: float | None = Field(description="Mean of the competency scores, 0-100.")
     scoring_model: ScoringModelOut
     accommodations: AccommodationsOut
+    data_requests: DataRequestsOut
+
+
+class DataRequestsOut(BaseModel):
+    """What the candidate asked for from their link (services/core/interviews/privacy.py)."""
+
+    deletion_requested_at: dt.datetime | None
+    deletion_due_at: dt.datetime | None = Field(
+        description="Everything about the candidate is deleted by then (at most 30 days on)."
+    )
+    human_review_requested_at: dt.datetime | None
+    human_review_message: str | None
+
+
+class CandidateRightsOut(DataRequestsOut):
+    deletion_grace_days: int = Field(description="Days from a deletion request to the purge.")
+
+
+class HumanReviewIn(BaseModel):
+    message: str | None = Field(default=None, max_length=2000)
 
 
 class DecisionIn(BaseModel):
@@ -358,6 +422,7 @@ class CandidateInterviewOut(BaseModel):
     answer_seconds: int = Field(description="The role's answer time plus any extra granted.")
     retakes: int = Field(description="Retakes per question: the role's plus any extra granted.")
     typed_answers: bool = Field(description="The candidate may type answers instead.")
+    feedback_offered: bool = Field(description="The role offers a feedback report later.")
     max_typed_answer_chars: int
     questions: list[CandidateQuestion]
     next_question: int | None = Field(description="Position of the next unanswered question.")

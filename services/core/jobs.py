@@ -17,6 +17,8 @@ RESCORE_ALL = "scoring.rescore"
 TRAIN_MODEL = "training.run"
 SWEEP_STUCK = "maintenance.sweep"
 SYNTHESIZE_SPEECH = "speech.synthesize"
+PURGE_INTERVIEW = "privacy.purge"
+SWEEP_PRIVACY = "privacy.sweep"
 
 QUEUE_ASR = "asr"
 QUEUE_SCORING = "scoring"
@@ -29,6 +31,8 @@ TASK_QUEUES: dict[str, str] = {
     TRAIN_MODEL: QUEUE_SCORING,
     SWEEP_STUCK: QUEUE_DEFAULT,
     SYNTHESIZE_SPEECH: QUEUE_DEFAULT,
+    PURGE_INTERVIEW: QUEUE_DEFAULT,
+    SWEEP_PRIVACY: QUEUE_DEFAULT,
 }
 
 

@@ -17,7 +17,7 @@ from services.core.interviews.orm import (
 from services.core.organisations.orm import LoginAttempt, Organisation, StaffSession, User
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
 from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
-from services.core.scoring.orm import ScoringModelRecord, ScoringRun, TrainingRun
+from services.core.scoring.orm import ScoreOverride, ScoringModelRecord, ScoringRun, TrainingRun
 
 __all__ = [
     "AnchoredLevel",
@@ -40,6 +40,7 @@ __all__ = [
     "Rubric",
     "RubricVersion",
     "Score",
+    "ScoreOverride",
     "ScoringModelRecord",
     "ScoringRun",
     "ScriptItem",

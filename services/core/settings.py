@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     invite_ttl_days: int = Field(default=14, ge=1)
+    # A candidate's deletion request is carried out within this many days (room for a legal
+    # hold); the candidate is promised at most 30, so no configuration can exceed it.
+    deletion_grace_days: int = Field(default=30, ge=0, le=30)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_answer_seconds: float = Field(default=900.0, gt=0)

@@ -20,6 +20,7 @@ class MediaStorage(Protocol):
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def delete_folder(self, prefix: str) -> int: ...
     def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
 
 
@@ -66,6 +67,15 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_folder(self, prefix: str) -> int:
+        """Delete every object under `prefix/`; returns how many there were."""
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        shutil.rmtree(folder)
+        return count
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
@@ -131,6 +141,19 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=_safe_key(key))
+
+    def delete_folder(self, prefix: str) -> int:
+        """Delete every object under `prefix/`; returns how many there were."""
+        count = 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=_safe_key(prefix) + "/"
+        )
+        for page in pages:  # at most 1000 keys a page: what one delete_objects call takes
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+                count += len(keys)
+        return count
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:

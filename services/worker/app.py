@@ -8,6 +8,10 @@ from kombu import Queue
 from services.core import jobs
 from services.core.settings import get_settings
 
+# Deletion requests are purged when they fall due within the next hour (interviews/privacy.py
+# PURGE_AHEAD), so four sweeps an hour carry each one out before its due time.
+PRIVACY_SWEEP_SECONDS = 900.0
+
 
 def _transport_options(broker_url: str, stuck_after_seconds: int) -> dict[str, object]:
     if broker_url.startswith(("redis://", "rediss://")):
@@ -37,6 +41,7 @@ def create_celery() -> Celery:
                 "task": jobs.SWEEP_STUCK,
                 "schedule": float(settings.sweep_interval_seconds),
             },
+            "purge-due-interviews": {"task": jobs.SWEEP_PRIVACY, "schedule": PRIVACY_SWEEP_SECONDS},
         },
         worker_hijack_root_logger=False,
         enable_utc=True,

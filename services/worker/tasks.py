@@ -13,7 +13,7 @@ from services.core.interviews import processing
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
-from services.worker import runtime, scoring, speech, training, transcription
+from services.worker import privacy, runtime, scoring, speech, training, transcription
 from services.worker.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,26 @@ def rescore_all() -> int:
     if len(pending) == _RESCORE_PAGE:
         rescore_all.apply_async(queue=jobs.QUEUE_DEFAULT, countdown=5)
     return len(pending)
+
+
+@celery_app.task(name=jobs.PURGE_INTERVIEW, bind=True, acks_late=True)
+def purge_interview(self, interview_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Delete an interview and everything about its candidate, if it is due; idempotent."""
+    try:
+        return privacy.purge_interview(interview_id)
+    except (OperationalError, OSError) as exc:
+        if self.request.retries >= get_settings().task_max_retries:
+            return "failed"  # still due: the next privacy sweep publishes it again
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@celery_app.task(name=jobs.SWEEP_PRIVACY)
+def sweep_privacy() -> list[str]:
+    """Publish the purge of every interview whose deletion request or retention is due."""
+    due = privacy.due_for_purge()
+    for interview_id in due:
+        purge_interview.apply_async(args=[interview_id], queue=jobs.QUEUE_DEFAULT)
+    return due
 
 
 @celery_app.task(name=jobs.SWEEP_STUCK)

@@ -152,6 +152,24 @@ def _endpoints(a: Org) -> list[Endpoint]:
             body=lambda: {"extra_think_seconds": 30, "reason": "Asked for more time."},
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/adverse-impact", frozenset({ADMIN})),
+        # The seed interview has no score yet: an authorised override is refused with 422.
+        Endpoint(
+            "POST",
+            f"/api/v1/interviews/{a.interview_id}/overrides",
+            RECRUITING,
+            body=lambda: {"competency_key": "communication", "value": 60, "reason": "Listened."},
+            ok=frozenset({422}),
+        ),
+        Endpoint(
+            "PUT",
+            f"/api/v1/roles/{a.role_id}/feedback",
+            RECRUITING,
+            body=lambda: {"enabled": False, "delay_days": 3},
+        ),
+        # The seed role offers no feedback report: 409 is the authorised answer.
+        Endpoint(
+            "GET", "/api/v1/candidate/feedback", frozenset({"candidate"}), ok=frozenset({409})
+        ),
         Endpoint("GET", "/api/v1/candidate/interview", frozenset({"candidate"})),
         # Asked only once the interview is complete: the seed's is not, so 409 is authorised.
         Endpoint(
@@ -204,6 +222,18 @@ def _endpoints(a: Org) -> list[Endpoint]:
         # B's candidate has not answered everything: 409 is an authorised answer too.
         Endpoint(
             "POST", "/api/v1/candidate/finish", frozenset({"candidate"}), ok=frozenset({200, 409})
+        ),
+        Endpoint("GET", "/api/v1/candidate/rights", frozenset({"candidate"})),
+        Endpoint("GET", "/api/v1/candidate/data", frozenset({"candidate"})),
+        Endpoint(
+            "POST",
+            "/api/v1/candidate/human-review",
+            frozenset({"candidate"}),
+            body=lambda: {"message": "Please have a person look at my answers."},
+        ),
+        # Scheduled 30 days ahead: nothing is deleted during the matrix.
+        Endpoint(
+            "POST", "/api/v1/candidate/deletion", frozenset({"candidate"}), ok=frozenset({202})
         ),
         Endpoint("POST", "/api/v1/auth/logout", STAFF),  # last: it ends the callers' sessions
     ]

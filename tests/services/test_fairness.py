@@ -92,6 +92,13 @@ def test_the_report_reproduces_a_hand_computed_example() -> None:
         "male / white": (2, 0.5, 0.5, 0.5, 0.5, True, 1.0, False),
     }
 
+    # The "exceeds" band by sex: female 0 of 4, male 1 of 4. Fisher [[0,4],[1,3]]: two tables of
+    # weight 35 of 70 each, p = 1.
+    assert _rows(tables["sex (exceeds)"]) == {
+        "female": (4, None, None, 0.0, 0.0, True, 1.0, False),
+        "male": (4, None, None, 0.25, 1.0, False, None, True),
+    }
+
     # "Exceeds" by age band: only 40-54 has anyone there (1 of 2); six did not say.
     age = tables["age_band (exceeds)"]
     assert age.unknown == 6

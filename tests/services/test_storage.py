@@ -92,3 +92,16 @@ def test_keys_cannot_escape_the_store(storage: MediaStorage) -> None:
 def test_a_missing_object_is_file_not_found(storage: MediaStorage) -> None:
     with pytest.raises(FileNotFoundError), storage.local_copy("answers/none/answer.webm"):
         pass
+
+
+def test_a_folder_is_deleted_with_everything_under_it_and_nothing_else(
+    storage: MediaStorage,
+) -> None:
+    for key in ("answers/d1/answer.webm", "answers/d1/chunks/000000", "answers/d10/answer.ogg"):
+        storage.put(key, b"x")
+
+    assert storage.delete_folder("answers/d1") == 2
+    assert storage.delete_folder("answers/d1") == 0  # deleting again is harmless
+    assert not storage.exists("answers/d1/answer.webm")
+    assert not storage.exists("answers/d1/chunks/000000")
+    assert storage.exists("answers/d10/answer.ogg")

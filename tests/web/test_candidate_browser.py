@@ -21,10 +21,10 @@ from services.core.audit.orm import AuditEvent
 from services.core.db import unit_of_work
 from services.core.fairness.orm import SelfIdentification
 from services.core.interviews import invitations, review
-from services.core.interviews.orm import Answer, Score, Transcript
+from services.core.interviews.orm import Answer, Interview, Score, Transcript
 from services.core.organisations.orm import Organisation, StaffRole, User
 from services.core.roles import service as roles
-from services.core.roles.orm import Question
+from services.core.roles.orm import JobRole, Question
 from services.core.rubrics import service as rubrics
 from services.core.storage import get_storage
 from tests.services.conftest import Org
@@ -451,6 +451,9 @@ def test_a_candidate_granted_typed_answers_types_them_and_they_are_scored(
             granted=review.Accommodations(extra_think_seconds=5, typed_answers=True),
             reason="Asked for it by email.",
         )
+        interview = session.get(Interview, invitation.interview_id)
+        assert interview is not None
+        session.get(JobRole, interview.role_id).feedback_enabled = True  # type: ignore[union-attr]
     page, log, traffic = _open(launch(), live_server)
     main = page.locator("main")
     page.goto(f"/interview/#{invitation.token}")
@@ -480,6 +483,9 @@ def test_a_candidate_granted_typed_answers_types_them_and_they_are_scored(
         ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Thank you, your interview is complete"
+    )
+    expect(main).to_contain_text(
+        "A short report on the strengths your answers showed will be here from"
     )
     assert not any("/chunks/" in p for p in traffic.uploads())
     answers = _answers(invitation.interview_id)

@@ -61,6 +61,9 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     _sign_in(page, org, "recruiter")
     expect(page.locator("#scoring-note")).to_contain_text("uncalibrated demo model")
     page.get_by_role("link", name="Role a").click()
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("#toast")).to_contain_text("report of their strengths, never a score")
+    expect(page.locator("main")).to_contain_text("Feedback to candidates after 3 days")
     candidates = page.locator("section", has=page.get_by_role("heading", name="Candidates"))
     row = candidates.get_by_role("row", name=re.compile("Cand a"))
     expect(row).to_contain_text("1/2 transcribed")
@@ -91,6 +94,17 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#toast")).to_contain_text("Decision recorded: New → Advanced")
 
+    # Override a competency's score, with a reason.
+    fit = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Fit by")))
+    fit.get_by_role("button", name="Override").first.click()
+    page.get_by_label("New score (0-100)").fill("64")
+    page.get_by_label("Reason for the override").fill("The example in minute two was missed.")
+    page.get_by_role("button", name="Save override").click()
+    expect(page.locator("#toast")).to_contain_text("Override saved")
+    fit = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Fit by")))
+    expect(fit).to_contain_text("64/100")
+    expect(fit).to_contain_text("The example in minute two was missed.")
+
     # The seed candidate is still answering: grant extra retakes and typed answers.
     panel = page.locator("aside", has=page.get_by_role("heading", name="Accommodations"))
     panel.get_by_label("Extra retakes per question").fill("2")
@@ -113,6 +127,8 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     assert ("interview.view", f"interview:{org.interview_id}") in actions
     assert ("answer.media.view", f"answer:{answer_id}") in actions
     assert ("accommodations.changed", f"interview:{org.interview_id}") in actions
+    assert ("role.feedback_changed", f"role:{org.role_id}") in actions
+    assert ("score.overridden", f"interview:{org.interview_id}") in actions
     with unit_of_work() as session:
         interview = session.get(Interview, org.interview_id)
         assert interview is not None

@@ -5,6 +5,7 @@
 import { ApiError, get, getBinary, post, put, setInviteToken } from "/shared/api.js";
 import { announce, clock, durationWords, h, render, sleep } from "/shared/dom.js";
 import { Avatar } from "/interview/avatar.js";
+import { rightsSection } from "/interview/rights.js";
 import {
   AnswerRecorder, LevelMeter, openDevices, pickMimeType, recordSample, stopStream,
 } from "/interview/recorder.js";
@@ -211,7 +212,8 @@ function linkProblem(err) {
   show(expired ? "Link expired" : "Link not valid",
     h("h1", {}, expired ? "This interview link has expired" : "This interview link does not work"),
     h("p", { class: "lead" }, err ? err.message : "The link is incomplete. Open the interview from the link in your invitation email, exactly as you received it."),
-    expired ? null : h("p", {},
+    // Data rights outlast the time to answer: an expired link still reaches them.
+    expired ? rightsSection() : h("p", {},
       "Check that you copied the whole link, including the part after the # sign. If it still does not work, contact the recruiter who invited you."));
 }
 
@@ -331,7 +333,8 @@ function humanReview() {
     h("h1", {}, "A person will review your application"),
     h("div", { class: "card end" },
       h("p", {}, `We have told ${d.organisation} that you prefer a review by a person, without an AI assessment. There is nothing to record here.`),
-      h("p", {}, "The recruiting team will contact you about the next step. You can close this page.")));
+      h("p", {}, "The recruiting team will contact you about the next step. You can close this page.")),
+    rightsSection());
 }
 
 // ---------------------------------------------------------------- device check
@@ -1024,10 +1027,29 @@ function thanks() {
         h("li", {}, "Your answers are transcribed, and their content is assessed against the competencies for this role."),
         h("li", {}, `A person on the recruiting team at ${d.organisation} reviews your interview. Nothing is decided automatically.`),
         h("li", {}, `${d.organisation} will contact you about the next step.`)),
-      h("p", {}, "You can ask the recruiter to see or delete your data, or for a review by a person only, at any time."),
-      h("p", { class: "muted" }, "You can close this page now.")),
-    selfIdentification());
+      h("p", { class: "muted" }, "You can close this page now, and open this link again at any time for what follows.")),
+    d.feedback_offered ? feedbackSection() : null,
+    selfIdentification(),
+    rightsSection());
   if (spoke) speak("finish");
+}
+
+/** The role's feedback report: strengths the answers showed, some days later; never a score. */
+function feedbackSection() {
+  const box = h("div", { "aria-live": "polite" }, h("p", { class: "muted" }, "Loading your feedback…"));
+  get("/candidate/feedback").then((out) => {
+    if (out.strengths === null) {
+      const when = new Date(out.available_at).toLocaleDateString(undefined, { day: "numeric", month: "long", year: "numeric" });
+      render(box, h("p", {}, `A short report on the strengths your answers showed will be here from ${when}. Open this link again then.`));
+    } else if (!out.strengths.length) {
+      render(box, h("p", {}, "We could not name a particular strength from these answers alone. This says nothing about you as a person, and people at the organisation still review every answer."));
+    } else {
+      render(box, h("p", {}, "Strengths your answers showed:"), h("ul", { class: "strengths" }, out.strengths.map((st) => h("li", {},
+        h("strong", {}, st.competency), st.description ? `: ${st.description}` : "",
+        st.example ? h("blockquote", {}, `“${st.example}”`) : null))));
+    }
+  }).catch((err) => render(box, h("p", { class: "muted" }, err.message)));
+  return h("section", { class: "card", "aria-labelledby": "feedback-h" }, h("h2", { id: "feedback-h" }, "Your feedback"), box);
 }
 
 const SELF_ID = {

@@ -319,6 +319,7 @@ async function viewRole(roleId) {
       h("li", {}, chip(`Think time ${durationWords(role.think_seconds)}`)),
       h("li", {}, chip(`Answer time ${durationWords(role.answer_seconds)}`)),
       h("li", {}, chip(`Retakes ${role.retakes}`)),
+      h("li", {}, feedbackToggle(role)),
       role.ai_scoring_paused ? h("li", {}, chip("AI scoring paused", "warning")) : null),
     h("div", { class: "grid-2" },
       h("section", { class: "card", "aria-labelledby": "script-h" },
@@ -336,6 +337,29 @@ async function viewRole(roleId) {
       candidatesBox) : null);
   if (isRecruiting()) await loadCandidates(role, candidatesBox);
   return { title: role.title, node };
+}
+
+/** Whether candidates get a report of their strengths some days after the interview. */
+function feedbackToggle(role) {
+  const label = () => (role.feedback_enabled ? `Feedback to candidates after ${role.feedback_delay_days} days` : "No feedback to candidates");
+  const text = chip(label());
+  if (!isRecruiting()) return text;
+  const button = h("button", { type: "button", class: "link-button" }, role.feedback_enabled ? "Turn off" : "Turn on");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const out = await put(`/roles/${role.id}/feedback`, { enabled: !role.feedback_enabled, delay_days: role.feedback_delay_days });
+      Object.assign(role, out);
+      text.textContent = label();
+      button.textContent = role.feedback_enabled ? "Turn off" : "Turn on";
+      toast(role.feedback_enabled ? "Candidates will get a report of their strengths, never a score." : "Feedback reports are off for this role.", "success");
+    } catch (err) {
+      toast(err.message, "danger");
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("span", { class: "row" }, text, button);
 }
 
 function inviteSection(role, onInvited) {
@@ -433,7 +457,9 @@ async function loadCandidates(role, box) {
         h("div", { class: "candidate-cell" },
           h("a", { class: "candidate-name", href: `#/interviews/${row.interview_id}` }, row.candidate_name),
           row.is_synthetic ? demoTag() : null,
-          h("span", { class: "muted small" }, row.candidate_email)),
+          h("span", { class: "muted small" }, row.candidate_email),
+          row.deletion_due_at ? chip(`Deletion requested, due ${formatDate(row.deletion_due_at)}`, "danger") : null,
+          row.human_review_requested_at ? chip("Asked for a human review", "warning") : null),
         row.fit == null ? h("span", { class: "muted small" }, "not scored yet") : h("strong", {}, `${Math.round(row.fit)}`),
         h("div", { class: "row chips" }, (row.competencies || []).map((c) =>
           h("span", { class: ["chip", `chip--${toneOf(BANDS, c.band) || "plain"}`], title: `${labelOf(BANDS, c.band)} · ${Math.round(c.score)}/100` },
@@ -485,11 +511,31 @@ async function viewInterview(interviewId) {
       "Demo candidate: these answers are synthesised speech made for demonstration, not a real person's interview.") : null,
     interview.state === "human_review" ? h("p", { class: "notice notice--warning" },
       "This candidate declined the AI assessment and asked for a human-only review. Contact them about the next step.") : null,
+    dataRequestNotices(interview.data_requests),
     summary,
     h("div", { class: "review-layout" },
       h("section", { "aria-label": "Answers" }, answers),
       h("div", {}, decisionPanel(interview, statusChip), accommodationsPanel(interview))));
   return { title: interview.candidate_name, node };
+}
+
+function formatDate(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleDateString(undefined, { dateStyle: "medium" });
+}
+
+/** What the candidate asked for from their link: deletion (with its due date), a person's review. */
+function dataRequestNotices(requests) {
+  if (!requests) return null;
+  return [
+    requests.deletion_due_at ? h("p", { class: "notice notice--danger", role: "status" },
+      h("strong", {}, `Deletion requested, due ${formatDate(requests.deletion_due_at)}. `),
+      `The candidate asked on ${formatDate(requests.deletion_requested_at)} for their data to be deleted. By the due date Parley deletes this interview and everything about them: recordings, transcripts, scores, consents, decisions, and their name and email.`) : null,
+    requests.human_review_requested_at ? h("div", { class: "notice notice--warning", role: "status" },
+      h("p", {}, h("strong", {}, "The candidate asked for a human review"), ` on ${formatDateTime(requests.human_review_requested_at)}. `,
+        "Review their answers yourself rather than relying on the AI scores, and contact them about the outcome."),
+      requests.human_review_message ? h("blockquote", {}, requests.human_review_message) : null) : null,
+  ];
 }
 
 const ACCOMMODATION_CLOSED = ["completed", "expired"];
@@ -545,15 +591,63 @@ function competencySummary(interview, competency) {
   if (!rows.length) {
     return h("p", { class: "muted" }, "No scores yet: answers are scored from their transcripts as they arrive.");
   }
+  const formBox = h("div", {});
+  const overrideButton = (c) => {
+    const button = h("button", { type: "button", class: "link-button" }, c.override ? "Change override" : "Override");
+    button.addEventListener("click", () => render(formBox, overrideForm(interview, c, competency)));
+    return button;
+  };
   return h("section", { class: "card", "aria-labelledby": "fit-heading" },
     h("h2", { id: "fit-heading" }, `Fit by competency · overall ${Math.round(interview.fit)}/100`),
-    table(["Competency", "Score", "Band", "Role's levels"], rows.map((c) => [
+    table(["Competency", "Score", "Band", "Role's levels", ""], rows.map((c) => [
       competency(c.key),
-      h("span", {}, `${Math.round(c.score)}/100`, h("span", { class: "muted small" }, ` · ${c.answers} answer${c.answers === 1 ? "" : "s"}`)),
+      h("span", {}, `${Math.round(c.score)}/100`, h("span", { class: "muted small" }, ` · ${c.answers} answer${c.answers === 1 ? "" : "s"}`),
+        c.override ? h("span", { class: "small" }, " ", chip("overridden", "warning"),
+          h("span", { class: "muted" }, ` model ${Math.round(c.model_score)}/100: “${c.override.reason}”`)) : null),
       bandChip(c.band),
       c.required_level == null ? "" : `meets from level ${c.required_level}, exceeds from ${c.exceeds_level}`,
+      isRecruiting() ? overrideButton(c) : "",
     ])),
+    formBox,
     h("p", { class: "hint" }, "Scores come from the words of the answers only, never from voice, face or manner. The quotes under each answer show what the score rests on."));
+}
+
+/** Set a competency's score by hand, with a reason; the model's score stays on record. */
+function overrideForm(interview, c, competency) {
+  const value = h("input", { type: "number", min: "0", max: "100", step: "1", value: String(Math.round(c.score)), inputmode: "numeric" });
+  const reason = h("textarea", { rows: "3", minlength: "5", maxlength: "5000" });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const save = h("button", { type: "submit", class: "btn" }, "Save override");
+  const back = h("button", { type: "button", class: "btn btn--secondary" }, c.override ? "Put the model's score back" : "Cancel");
+  const send = async (body) => {
+    error.textContent = "";
+    try {
+      await post(`/interviews/${interview.interview_id}/overrides`, {
+        competency_key: c.key, viewed: [...(viewed.get(interview.interview_id) || [])].slice(0, 100), ...body,
+      });
+      toast("Override saved, with your reason, in the audit log.", "success");
+      route();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  };
+  const form = h("form", { novalidate: true, class: "override-form" },
+    h("h3", {}, `Override ${competency(c.key)}`),
+    field("New score (0-100)", value),
+    field("Reason for the override", reason, { hint: "Required. Saved with your name and what you opened." }),
+    error, h("div", { class: "btn-row" }, save, back));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (reason.value.trim().length < 5) { error.textContent = "Give a reason of at least 5 characters."; reason.focus(); return; }
+    send({ value: Number(value.value), reason: reason.value.trim() });
+  });
+  back.addEventListener("click", () => {
+    if (!c.override) { form.remove(); return; }
+    if (reason.value.trim().length < 5) { error.textContent = "Give a reason for putting the model's score back."; reason.focus(); return; }
+    send({ value: null, reason: reason.value.trim() });
+  });
+  window.setTimeout(() => value.focus(), 0);
+  return form;
 }
 
 function scoreBlock(interviewId, answer, audio, competency) {
@@ -584,7 +678,8 @@ function answerCard(interviewId, { n, question, answer }, total, competency) {
   const meta = h("div", { class: "answer-meta" },
     chip(labelOf(ANSWER_STATES, answer.state), toneOf(ANSWER_STATES, answer.state)),
     answer.duration_seconds != null ? h("span", {}, `Length ${clock(answer.duration_seconds)}`) : null,
-    answer.speech_seconds != null ? h("span", {}, `Speech ${clock(answer.speech_seconds)}`) : null);
+    answer.speech_seconds != null ? h("span", {}, `Speech ${clock(answer.speech_seconds)}`) : null,
+    answer.retakes_used ? h("span", {}, `Recorded again ${answer.retakes_used}×`) : null);
   card.append(meta);
   if (answer.state === "failed" || answer.state === "no_speech") {
     card.append(h("p", { class: `notice failure ${answer.state === "failed" ? "notice--danger" : "notice--warning"}` },
@@ -767,6 +862,9 @@ const GROUPINGS = {
   sex: "Sex",
   race_ethnicity: "Race or ethnicity",
   sex_x_race_ethnicity: "Sex × race or ethnicity",
+  "sex (exceeds)": "Sex, “exceeds” band",
+  "race_ethnicity (exceeds)": "Race or ethnicity, “exceeds” band",
+  "sex_x_race_ethnicity (exceeds)": "Sex × race or ethnicity, “exceeds” band",
   "age_band (exceeds)": "Age band, “exceeds” band",
 };
 const pct = (v) => (v == null ? "–" : `${(v * 100).toFixed(1)}%`);

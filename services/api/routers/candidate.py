@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
@@ -19,7 +20,7 @@ from services.api.deps import (
 )
 from services.api.uploads import read_body
 from services.core import jobs
-from services.core.interviews import candidate, speech
+from services.core.interviews import candidate, feedback, speech
 from services.core.interviews.orm import Answer, Interview
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
@@ -64,6 +65,7 @@ def get_interview(
         "answer_seconds": role.answer_seconds + interview.extra_answer_seconds,
         "retakes": candidate.retakes_allowed(session, interview=interview),
         "typed_answers": interview.typed_answers,
+        "feedback_offered": role.feedback_enabled,
         "max_typed_answer_chars": settings.max_typed_answer_chars,
         "questions": questions,
         "next_question": pending[0] if pending else None,
@@ -215,6 +217,12 @@ def answer_state(
             "retakes_left": candidate.retakes_left(session, interview=interview, answer=None),
         }
     return _answer_out(session, interview, answer)
+
+
+@router.get("/feedback", response_model=schemas.FeedbackOut)
+def get_feedback(interview: CandidateInterview, session: DbSession) -> object:
+    """The strengths the answers showed, when the role offers it: never a score."""
+    return asdict(feedback.feedback_for(session, interview=interview))
 
 
 @router.post("/finish", response_model=schemas.CandidateInterviewOut)

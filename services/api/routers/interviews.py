@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse, Response
 
 from services.api import schemas
 from services.api.deps import DbSession, Recruiting, StorageDep
-from services.core.interviews import media, review
+from services.core.interviews import media, privacy, review
 from services.core.interviews.orm import Decision
+from services.core.scoring import overrides
 from services.core.scoring import review as scores
 from services.core.storage import LocalStorage
 
@@ -54,6 +55,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         "fit": scores.overall_fit(competencies),
         "scoring_model": scores.model_in_use(session),
         "accommodations": asdict(review.accommodations_of(interview)),
+        "data_requests": asdict(privacy.requests_of(interview)),
     }
 
 
@@ -71,6 +73,28 @@ def answer_media(
     if isinstance(storage, LocalStorage):  # served from disk with Range support, for seeking
         return FileResponse(storage.root / answer.media_key, media_type=content_type)
     return Response(storage.get(answer.media_key), media_type=content_type)
+
+
+@router.post(
+    "/interviews/{interview_id}/overrides", response_model=schemas.OverrideResultOut, status_code=201
+)
+def override(
+    interview_id: str, body: schemas.OverrideIn, staff: Recruiting, session: DbSession
+) -> dict[str, object]:
+    """A person sets a competency's score, with a reason; the model's own score is kept."""
+    interview = review.get_interview(session, interview_id=interview_id)
+    overrides.override_score(
+        session,
+        actor_id=staff.user.id,
+        interview=interview,
+        competency_key=body.competency_key,
+        value=body.value,
+        reason=body.reason,
+        viewed=body.viewed,
+    )
+    answer_scores = scores.scores_of(session, answer_ids=[a.id for a in interview.answers])
+    competencies = scores.competencies_of(session, interview=interview, scores=answer_scores)
+    return {"competencies": competencies, "fit": scores.overall_fit(competencies)}
 
 
 @router.put("/interviews/{interview_id}/accommodations", response_model=schemas.AccommodationsOut)

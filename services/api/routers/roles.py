@@ -13,7 +13,7 @@ from services.api.deps import (
     SettingsDep,
     StorageDep,
 )
-from services.core.interviews import invitations, review, speech
+from services.core.interviews import feedback, invitations, review, speech
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
 from services.core.scoring import review as scores
@@ -73,6 +73,20 @@ def set_thresholds(
     )
 
 
+@router.put("/roles/{role_id}/feedback", response_model=schemas.RoleOut)
+def set_feedback(
+    role_id: str, body: schemas.FeedbackSettingIn, staff: Recruiting, session: DbSession
+) -> JobRole:
+    """Offer candidates a report of the strengths their answers showed, some days later."""
+    return feedback.set_feedback(
+        session,
+        actor=staff.actor,
+        role_id=role_id,
+        enabled=body.enabled,
+        delay_days=body.delay_days,
+    )
+
+
 @router.post("/roles/{role_id}/invitations", response_model=schemas.InvitationOut, status_code=201)
 def invite(
     role_id: str,
@@ -112,6 +126,8 @@ def list_candidates(role_id: str, staff: Recruiting, session: DbSession) -> list
             "answers": row.interview.answers,
             "competencies": row.competencies,
             "fit": row.fit,
+            "deletion_due_at": row.interview.deletion_due_at,
+            "human_review_requested_at": row.interview.human_review_requested_at,
         }
         for row in scores.ranked(session, interviews=review.list_interviews(session, role_id=role_id))
     ]

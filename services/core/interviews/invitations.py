@@ -71,8 +71,11 @@ def invite_candidate(
     return IssuedInvitation(interview=interview, token=token, expires_at=expires_at)
 
 
-def open_interview(session: Session, *, token: str) -> Interview:
-    """The interview behind an invite token; scopes the session to its organisation."""
+def open_interview(session: Session, *, token: str, allow_expired: bool = False) -> Interview:
+    """The interview behind an invite token; scopes the session to its organisation.
+
+    `allow_expired` is for the candidate's data rights, which outlast the time to answer.
+    """
     invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == security.token_hash(token))
     )
@@ -82,7 +85,7 @@ def open_interview(session: Session, *, token: str) -> Interview:
     interview = session.scalars(
         select(Interview).where(Interview.invitation_id == invitation.id)
     ).one()
-    if invitation.expires_at <= utcnow() and interview.state in (
+    if not allow_expired and invitation.expires_at <= utcnow() and interview.state in (
         InterviewState.INVITED,
         InterviewState.CONSENTED,
         InterviewState.IN_PROGRESS,

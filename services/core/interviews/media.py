@@ -46,6 +46,11 @@ def sniff(head: bytes, *, total_size: int) -> str:
     raise UnsupportedMedia("The upload is not an audio or video recording.", code="not_media")
 
 
+def answer_folder(answer_id: str) -> str:
+    """Every file of one answer (its chunks and its recording) lives under this prefix."""
+    return f"answers/{answer_id}"
+
+
 def chunk_key(answer_id: str, index: int) -> str:
     return f"answers/{answer_id}/chunks/{index:06d}"
 

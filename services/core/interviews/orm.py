@@ -48,6 +48,11 @@ class Interview(OrgScoped, Base):
     extra_answer_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     extra_retakes: Mapped[int] = mapped_column(default=0, server_default="0")
     typed_answers: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # The candidate's requests about their data (interviews/privacy.py); each is in the audit log.
+    deletion_requested_at: Mapped[dt.datetime | None]
+    deletion_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    human_review_requested_at: Mapped[dt.datetime | None]
+    human_review_message: Mapped[str | None] = mapped_column(Text)
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(lazy="selectin", order_by="Answer.created_at")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -15,6 +16,18 @@ from services.core.roles import service as roles
 from services.core.roles.orm import Question
 
 STATUSES = ("new", "in_review", "advanced", "on_hold", "not_progressed")
+
+
+def without_identity(text: str, interview: Interview) -> str:
+    """Staff's words as the permanent audit log keeps them: without the candidate's name or email.
+
+    The log outlives a deletion (interviews/privacy.py), so a person's name must never enter it.
+    """
+    person = interview.candidate
+    for value in (person.email, person.name, *person.name.split()):
+        if len(value) >= 2:
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "[candidate]", text, flags=re.I)
+    return text
 
 
 def list_interviews(session: Session, *, role_id: str) -> list[Interview]:
@@ -121,7 +134,7 @@ def decide(
         data={
             "from": decision.from_status,
             "to": status,
-            "reason": decision.reason,
+            "reason": without_identity(decision.reason, interview),
             "viewed": decision.viewed,
         },
     )
@@ -176,6 +189,10 @@ def set_accommodations(
         actor=f"user:{actor_id}",
         action="accommodations.changed",
         subject=f"interview:{interview.id}",
-        data={"before": asdict(before), "after": asdict(granted), "reason": reason.strip()},
+        data={
+            "before": asdict(before),
+            "after": asdict(granted),
+            "reason": without_identity(reason.strip(), interview),
+        },
     )
     return interview

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.core.db import Base, OrgScoped
@@ -27,6 +28,10 @@ class JobRole(OrgScoped, Base):
     answer_seconds: Mapped[int] = mapped_column(default=150)
     retakes: Mapped[int] = mapped_column(default=1)
     ai_scoring_paused: Mapped[bool] = mapped_column(default=False)
+    # A short report to candidates naming strengths their answers showed (never a score),
+    # offered this many days after they finish.
+    feedback_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    feedback_delay_days: Mapped[int] = mapped_column(default=3, server_default="3")
     thresholds: Mapped[list[CompetencyThreshold]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CompetencyThreshold.competency_key"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.db import Base, IdMixin, OrgScoped
@@ -50,3 +50,21 @@ class TrainingRun(OrgScoped, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state_changed_at: Mapped[dt.datetime]
+
+
+class ScoreOverride(OrgScoped, Base):
+    """A person's override of one competency's score for one interview, with the reason.
+
+    Rows are only ever added: the newest per (interview, competency) applies, and `value`
+    None puts the model's score back. The model's own scores are never changed.
+    """
+
+    __tablename__ = "score_overrides"
+
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    competency_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)  # 0-100, like the model's scores
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

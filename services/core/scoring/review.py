@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -12,13 +13,25 @@ from sqlalchemy.orm import Session
 
 from services.core.interviews.orm import Interview, Score
 from services.core.roles.orm import JobRole
-from services.core.scoring.orm import ScoringModelRecord
+from services.core.scoring.orm import ScoreOverride, ScoringModelRecord
 from services.core.scoring.service import band
 
 
 @dataclass(frozen=True)
+class Override:
+    value: float
+    reason: str
+    actor_id: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class CompetencyResult:
-    """One competency of one interview: the mean of its answers' scores, and its band."""
+    """One competency of one interview: the mean of its answers' scores, and its band.
+
+    `score` and `band` are a person's override when there is one; `model_score` is always the
+    model's own mean.
+    """
 
     key: str
     score: float
@@ -26,6 +39,25 @@ class CompetencyResult:
     required_level: float | None
     exceeds_level: float | None
     answers: int
+    model_score: float | None = None
+    override: Override | None = None
+
+
+def overrides_of(session: Session, *, interview_id: str) -> dict[str, Override]:
+    """The override in force per competency: the newest row, unless it put the model back."""
+    newest: dict[str, ScoreOverride] = {}
+    rows = session.scalars(
+        select(ScoreOverride)
+        .where(ScoreOverride.interview_id == interview_id)
+        .order_by(ScoreOverride.created_at, ScoreOverride.id)
+    )
+    for row in rows:
+        newest[row.competency_key] = row
+    return {
+        key: Override(row.value, row.reason, row.actor_id, row.created_at)
+        for key, row in newest.items()
+        if row.value is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -66,12 +98,21 @@ def scores_of(session: Session, *, answer_ids: Iterable[str]) -> dict[str, list[
 
 
 def competencies_of(
-    session: Session, *, interview: Interview, scores: dict[str, list[Score]]
+    session: Session,
+    *,
+    interview: Interview,
+    scores: dict[str, list[Score]],
+    with_overrides: bool = True,
 ) -> list[CompetencyResult]:
-    """Per competency of the role: the mean score of the answers that assess it, and the band."""
+    """Per competency of the role: the mean score of the answers that assess it, and the band.
+
+    With `with_overrides` a person's override replaces the model's mean (the model's stays in
+    `model_score`); without, the model's output alone, as a bias audit of the tool needs it.
+    """
     role = session.get(JobRole, interview.role_id)
     assert role is not None
     thresholds = {t.competency_key: t for t in role.thresholds}
+    overrides = overrides_of(session, interview_id=interview.id) if with_overrides else {}
     values: dict[str, list[float]] = defaultdict(list)
     for answer_scores in scores.values():
         for score in answer_scores:
@@ -82,11 +123,13 @@ def competencies_of(
         mean = round(statistics.fmean(values[key]), 1) if values[key] else None
         if mean is None:
             continue
+        override = overrides.get(key)
+        score = override.value if override else mean
         results.append(CompetencyResult(
-            key=key, score=mean, band=band(mean, threshold),
+            key=key, score=score, band=band(score, threshold),
             required_level=threshold.required_level if threshold else None,
             exceeds_level=threshold.exceeds_level if threshold else None,
-            answers=len(values[key]),
+            answers=len(values[key]), model_score=mean, override=override,
         ))
     return results
 
@@ -103,7 +146,9 @@ class RankedCandidate:
     fit: float | None
 
 
-def ranked(session: Session, *, interviews: Iterable[Interview]) -> list[RankedCandidate]:
+def ranked(
+    session: Session, *, interviews: Iterable[Interview], with_overrides: bool = True
+) -> list[RankedCandidate]:
     """Interviews by overall fit, best first; unscored ones follow in their given order.
 
     Ranking orders, it never filters: every interview given comes back.
@@ -111,6 +156,8 @@ def ranked(session: Session, *, interviews: Iterable[Interview]) -> list[RankedC
     rows = []
     for interview in interviews:
         answer_scores = scores_of(session, answer_ids=[a.id for a in interview.answers])
-        competencies = competencies_of(session, interview=interview, scores=answer_scores)
+        competencies = competencies_of(
+            session, interview=interview, scores=answer_scores, with_overrides=with_overrides
+        )
         rows.append(RankedCandidate(interview, competencies, overall_fit(competencies)))
     return sorted(rows, key=lambda r: (r.fit is None, -(r.fit or 0.0)))

@@ -1,0 +1,73 @@
+"""A person may override a competency's score, with a reason; the model's score stays."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.core.audit.orm import AuditEvent
+from services.core.db import new_id, unit_of_work, utcnow
+from services.core.fairness.report import outcomes_for_role
+from services.core.interviews.orm import Interview, Score
+from services.core.interviews.states import InterviewState
+from tests.services.conftest import World
+
+
+def _scored(world: World, value: float) -> None:
+    with unit_of_work() as session:
+        interview = session.get(Interview, world.a.interview_id)
+        assert interview is not None
+        interview.state = InterviewState.COMPLETED
+        session.add(
+            Score(
+                id=new_id(), org_id=world.a.org_id, answer_id=world.a.answer_id,
+                competency_key="communication", value=value, level=2.0, gates=[],
+                rubric_version_id=world.a.rubric_version_id, model_version="m",
+                asr_version="a", evidence=[], created_at=utcnow(),
+            )
+        )
+
+
+def test_an_override_needs_a_reason_changes_the_ranking_and_keeps_the_model_score(
+    sqlite_world: World,
+) -> None:
+    a = sqlite_world.a
+    _scored(sqlite_world, 30.0)  # below the role's required level 3 (50/100)
+    recruiter = sqlite_world.staff(a, "recruiter")
+    url = f"/api/v1/interviews/{a.interview_id}/overrides"
+    body = {"competency_key": "communication", "value": 70.0, "viewed": ["transcript"]}
+    assert recruiter.post(url, json={**body, "reason": ""}).status_code == 422
+    assert sqlite_world.staff(a, "psychologist").post(
+        url, json={**body, "reason": "Heard it myself."}
+    ).status_code == 403
+    unknown = recruiter.post(
+        url, json={**body, "competency_key": "juggling", "reason": "Heard it myself."}
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_competency"
+
+    done = recruiter.post(url, json={**body, "reason": "The transcript missed her example."})
+    assert done.status_code == 201, done.text
+    [result] = done.json()["competencies"]
+    assert (result["score"], result["band"], result["model_score"]) == (70.0, "meets", 30.0)
+    assert result["override"]["reason"] == "The transcript missed her example."
+    row = recruiter.get(f"/api/v1/roles/{a.role_id}/candidates").json()[0]
+    assert row["fit"] == 70.0 and row["competencies"][0]["band"] == "meets"
+    with unit_of_work() as session:
+        scores = session.scalars(select(Score.value)).all()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "score.overridden")
+        ).one()
+        outcomes, _ = outcomes_for_role(session, role_id=a.role_id)
+    assert scores == [30.0]  # the model's score is never changed
+    assert event.data == {
+        "competency_key": "communication",
+        "model_score": 30.0,
+        "from": 30.0,
+        "to": 70.0,
+        "reason": "The transcript missed her example.",
+        "viewed": ["transcript"],
+    }
+    assert outcomes[0].scores["communication"] == 30.0  # the bias audit sees the tool's output
+
+    cleared = recruiter.post(url, json={**body, "value": None, "reason": "Back to the model."})
+    [result] = cleared.json()["competencies"]
+    assert (result["score"], result["override"]) == (30.0, None)
