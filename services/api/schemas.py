@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from services.core.fairness import service as self_id
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -497,21 +499,10 @@ class TrainingRunOut(Out):
 class SelfIdentificationIn(BaseModel):
     """Each answer is optional; "prefer_not_to_say" is an answer of its own."""
 
-    sex: Literal["female", "male", "prefer_not_to_say"] | None = None
-    race_ethnicity: (
-        Literal[
-            "hispanic_or_latino",
-            "white",
-            "black_or_african_american",
-            "native_hawaiian_or_pacific_islander",
-            "asian",
-            "native_american_or_alaska_native",
-            "two_or_more_races",
-            "prefer_not_to_say",
-        ]
-        | None
-    ) = None
-    age_band: Literal["under_25", "25_39", "40_54", "55_plus", "prefer_not_to_say"] | None = None
+    # Literal[tuple] lists the tuple's values: the options are defined once, in core.
+    sex: Literal[self_id.SEXES] | None = None  # type: ignore[valid-type]
+    race_ethnicity: Literal[self_id.RACES_ETHNICITIES] | None = None  # type: ignore[valid-type]
+    age_band: Literal[self_id.AGE_BANDS] | None = None  # type: ignore[valid-type]
 
 
 class AdverseImpactRow(BaseModel):
