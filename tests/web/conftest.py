@@ -15,18 +15,30 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from models.asr import decode_audio
+from services.core.db import unit_of_work
+from services.core.interviews import invitations
+from services.core.organisations.orm import Organisation
+from services.core.roles import service as roles
+from services.core.roles.orm import Question
+from services.core.rubrics import service as rubrics
 from tests.conftest import IN_CI, reset_caches
 from tests.services.conftest import Org, seed_organisation
+from tests.services.pipeline import SPEECH, RealWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
 BROWSER_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -162,3 +174,102 @@ def live_server(org: Org, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         print(log.read_text(errors="replace")[-3000:])
+
+
+# ---------------------------------------------------------------- the candidate's interview
+
+MIC_RATE = 48_000
+CONTACT = "hiring@a.example.com"
+
+
+def _write_wav(path: Path, pcm: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(MIC_RATE)
+        w.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """JFK's speech as 16-bit mono 48 kHz PCM with a second of silence at each end.
+
+    Chromium's fake microphone plays it in a loop from the moment the page opens the device,
+    so any 30-second answer holds the whole sentence at least once.
+    """
+    audio = decode_audio(SPEECH / "jfk.flac")
+    source = np.arange(audio.samples.size) / audio.sample_rate
+    target = np.arange(int(audio.duration * MIC_RATE)) / MIC_RATE
+    samples = np.interp(target, source, audio.samples)
+    silence = np.zeros(MIC_RATE)
+    path = tmp_path_factory.mktemp("mic") / "jfk-48k.wav"
+    return _write_wav(path, np.concatenate([silence, samples, silence]))
+
+
+@pytest.fixture(scope="module")
+def silent_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A muted microphone: ten seconds of digital silence, looped."""
+    return _write_wav(tmp_path_factory.mktemp("mic") / "silence.wav", np.zeros(10 * MIC_RATE))
+
+
+@dataclass
+class Invitation:
+    token: str
+    interview_id: str
+    question_ids: list[str]
+    role_title: str
+    competencies: list[str]
+
+
+@pytest.fixture
+def invitation(org: Org) -> Invitation:
+    """A new invitation, not yet consented, to a role with short think and answer times."""
+    with unit_of_work() as session:
+        organisation = session.get(Organisation, org.org_id)
+        assert organisation is not None
+        organisation.contact_email, organisation.retention_days = CONTACT, 180
+        role = roles.create_role(
+            session,
+            org_id=org.org_id,
+            actor="system",
+            title="Community Organiser",
+            description="",
+            rubric_version_id=org.rubric_version_id,
+            question_ids=org.question_ids,
+            thresholds=[roles.Threshold("communication", 3, 4)],
+            think_seconds=3,
+            answer_seconds=30,
+            retakes=1,
+        )
+        issued = invitations.invite_candidate(
+            session,
+            org_id=org.org_id,
+            actor_id=None,
+            role_id=role.id,
+            name="Ada Candidate",
+            email="ada@example.com",
+            ttl_days=7,
+        )
+        assessed = {session.get(Question, q).competency_key for q in org.question_ids}  # type: ignore[union-attr]
+        version = rubrics.get_version(session, rubric_version_id=org.rubric_version_id)
+        return Invitation(
+            token=issued.token,
+            interview_id=issued.interview.id,
+            question_ids=org.question_ids,
+            role_title=role.title,
+            competencies=[c.name for c in version.competencies if c.key in assessed],
+        )
+
+
+@pytest.fixture
+def worker(live_server: str, tmp_path: Path) -> Iterator[RealWorker]:
+    process = RealWorker(tmp_path / "worker.log")
+    process.start()
+    yield process
+    process.stop()
+    print(process.log_tail())
+
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
