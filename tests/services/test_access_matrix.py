@@ -133,6 +133,7 @@ def _endpoints(a: Org) -> list[Endpoint]:
             body=lambda: {"name": "Invitee", "email": "invitee@example.com"},
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
+        Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates.csv", RECRUITING),
         Endpoint("GET", f"/api/v1/interviews/{a.interview_id}", RECRUITING),
         Endpoint("GET", f"/api/v1/answers/{a.answer_id}/media", RECRUITING),
         Endpoint(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import select
 
 from services.core.audit.orm import AuditEvent
@@ -71,3 +74,27 @@ def test_an_override_needs_a_reason_changes_the_ranking_and_keeps_the_model_scor
     cleared = recruiter.post(url, json={**body, "value": None, "reason": "Back to the model."})
     [result] = cleared.json()["competencies"]
     assert (result["score"], result["override"]) == (30.0, None)
+
+
+def test_the_ranking_exports_as_csv_with_every_candidate_and_no_formulas(
+    sqlite_world: World,
+) -> None:
+    a = sqlite_world.a
+    _scored(sqlite_world, 64.0)
+    with unit_of_work() as session:
+        interview = session.get(Interview, a.interview_id)
+        assert interview is not None
+        interview.candidate.name = "=HYPERLINK(\"http://evil\")"
+    url = f"/api/v1/roles/{a.role_id}/candidates.csv"
+    assert sqlite_world.staff(a, "psychologist").get(url).status_code == 403
+    response = sqlite_world.staff(a, "recruiter").get(url)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:6] == ["rank", "candidate", "email", "interview_state", "status", "fit"]
+    assert "communication_score" in rows[0] and "communication_band" in rows[0]
+    assert rows[1][0] == "1" and rows[1][1].startswith("'=") and rows[1][5] == "64.0"
+    assert len(rows) == 2  # the role's one candidate, never filtered
+    with unit_of_work() as session:
+        assert session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "ranking.exported")
+        ).one()

@@ -64,6 +64,9 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     page.get_by_role("button", name="Turn on").click()
     expect(page.locator("#toast")).to_contain_text("report of their strengths, never a score")
     expect(page.locator("main")).to_contain_text("Feedback to candidates after 3 days")
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Export the ranking (CSV)").click()
+    assert exported.value.path().read_text().startswith("rank,candidate,email")
     candidates = page.locator("section", has=page.get_by_role("heading", name="Candidates"))
     row = candidates.get_by_role("row", name=re.compile("Cand a"))
     expect(row).to_contain_text("1/2 transcribed")

@@ -334,6 +334,8 @@ async function viewRole(roleId) {
     isRecruiting() ? h("section", { "aria-labelledby": "cand-h" },
       h("h2", { id: "cand-h" }, "Candidates"),
       h("p", { class: "muted small" }, "Every candidate stays visible here. Statuses change only when a person records a decision."),
+      h("div", { class: "btn-row" }, h("button", { type: "button", class: "btn btn--secondary",
+        onclick: () => download(`/roles/${role.id}/candidates.csv`, `candidates-${role.id}.csv`) }, "Export the ranking (CSV)")),
       candidatesBox) : null);
   if (isRecruiting()) await loadCandidates(role, candidatesBox);
   return { title: role.title, node };
@@ -870,6 +872,18 @@ const GROUPINGS = {
 const pct = (v) => (v == null ? "–" : `${(v * 100).toFixed(1)}%`);
 const ratio = (v) => (v == null ? "–" : v.toFixed(2));
 
+/** Fetch a file from the API with the session cookie and save it under `filename`. */
+async function download(path, filename) {
+  const response = await fetch(`/api/v1${path}`, { credentials: "same-origin" });
+  if (!response.ok) { toast("The file could not be made. Try again.", "danger"); return; }
+  const url = URL.createObjectURL(await response.blob());
+  const a = h("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}
+
 /** Bars of each group's selection impact ratio, with the four-fifths line drawn at 0.8. */
 function impactChart(t) {
   const NS = "http://www.w3.org/2000/svg";
@@ -921,16 +935,7 @@ async function viewFairness(roleId) {
   };
   select.addEventListener("change", draw);
   const csvButton = h("button", { type: "button", class: "btn btn--secondary" }, "Download CSV (bias-audit summary)");
-  csvButton.addEventListener("click", async () => {
-    const response = await fetch(`/api/v1/roles/${roleId}/adverse-impact?fmt=csv`, { credentials: "same-origin" });
-    if (!response.ok) { toast("The CSV could not be made.", "danger"); return; }
-    const url = URL.createObjectURL(await response.blob());
-    const a = h("a", { href: url, download: `adverse-impact-${roleId}.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    URL.revokeObjectURL(url);
-  });
+  csvButton.addEventListener("click", () => download(`/roles/${roleId}/adverse-impact?fmt=csv`, `adverse-impact-${roleId}.csv`));
   draw();
   return {
     title: `Fairness · ${role.title}`,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+
+from fastapi import APIRouter, Response
 
 from services.api import schemas
 from services.api.deps import (
@@ -13,6 +16,7 @@ from services.api.deps import (
     SettingsDep,
     StorageDep,
 )
+from services.core.audit import service as audit
 from services.core.interviews import feedback, invitations, review, speech
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
@@ -110,6 +114,55 @@ def invite(
         "expires_at": issued.expires_at,
         "invite_url": f"{settings.public_url}/interview/#{issued.token}",
     }
+
+
+def _safe_cell(text: str) -> str:
+    """No spreadsheet formula from a candidate's own text (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get(
+    "/roles/{role_id}/candidates.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_candidates(role_id: str, staff: Recruiting, session: DbSession) -> Response:
+    """The ranking as a spreadsheet: every candidate, best fit first, a column per competency."""
+    role = roles.get_role(session, role_id=role_id)
+    ranked = scores.ranked(session, interviews=review.list_interviews(session, role_id=role_id))
+    keys = sorted({t.competency_key for t in role.thresholds} | {
+        c.key for row in ranked for c in row.competencies
+    })
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(["rank", "candidate", "email", "interview_state", "status", "fit",
+                  *(f"{k}_score" for k in keys), *(f"{k}_band" for k in keys), "interview_id"])
+    for rank, row in enumerate(ranked, start=1):
+        by_key = {c.key: c for c in row.competencies}
+        out.writerow([
+            rank if row.fit is not None else "",
+            _safe_cell(row.interview.candidate.name),
+            _safe_cell(row.interview.candidate.email),
+            row.interview.state.value,
+            row.interview.status,
+            "" if row.fit is None else row.fit,
+            *("" if k not in by_key else by_key[k].score for k in keys),
+            *("" if k not in by_key else by_key[k].band or "" for k in keys),
+            row.interview.id,
+        ])
+    audit.record(
+        session,
+        org_id=role.org_id,
+        actor=staff.actor,
+        action="ranking.exported",
+        subject=f"role:{role.id}",
+        data={"candidates": len(ranked)},
+    )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="candidates-{role.id}.csv"'},
+    )
 
 
 @router.get("/roles/{role_id}/candidates", response_model=list[schemas.CandidateRow])
