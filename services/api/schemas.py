@@ -155,6 +155,11 @@ class RoleOut(Out):
     script: list[ScriptItemOut]
 
 
+class AiScoringIn(BaseModel):
+    paused: bool
+    reason: str = Field(min_length=5, max_length=2000, description="Logged with the change.")
+
+
 class FeedbackSettingIn(BaseModel):
     enabled: bool
     delay_days: int = Field(default=3, ge=0, le=30, description="Days after completion.")

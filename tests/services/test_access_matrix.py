@@ -134,6 +134,12 @@ def _endpoints(a: Org) -> list[Endpoint]:
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates.csv", RECRUITING),
+        Endpoint(
+            "PUT",
+            f"/api/v1/roles/{a.role_id}/ai-scoring",
+            RECRUITING,
+            body=lambda: {"paused": False, "reason": "Carry on scoring."},
+        ),
         Endpoint("GET", f"/api/v1/interviews/{a.interview_id}", RECRUITING),
         Endpoint("GET", f"/api/v1/answers/{a.answer_id}/media", RECRUITING),
         Endpoint(

@@ -98,3 +98,26 @@ def test_the_ranking_exports_as_csv_with_every_candidate_and_no_formulas(
         assert session.scalars(
             select(AuditEvent).where(AuditEvent.action == "ranking.exported")
         ).one()
+
+
+def test_ai_scoring_is_paused_and_resumed_by_a_person_with_a_reason(sqlite_world: World) -> None:
+    a = sqlite_world.a
+    recruiter = sqlite_world.staff(a, "recruiter")
+    url = f"/api/v1/roles/{a.role_id}/ai-scoring"
+    assert recruiter.put(url, json={"paused": True, "reason": ""}).status_code == 422
+    paused = recruiter.put(url, json={"paused": True, "reason": "Checking the rubric first."})
+    assert paused.status_code == 200 and paused.json()["ai_scoring_paused"] is True
+    assert ("scoring.rescore", ()) not in sqlite_world.publisher.published
+    resumed = recruiter.put(url, json={"paused": False, "reason": "Rubric checked."})
+    assert resumed.json()["ai_scoring_paused"] is False
+    # What arrived while paused is scored now.
+    assert sqlite_world.publisher.published[-1] == ("scoring.rescore", ())
+    with unit_of_work() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.subject == f"role:{a.role_id}")
+            .order_by(AuditEvent.seq)
+        ).all()
+    assert [(e.action, e.data["reason"]) for e in events[-2:]] == [
+        ("role.ai_scoring_paused", "Checking the rubric first."),
+        ("role.ai_scoring_resumed", "Rubric checked."),
+    ]

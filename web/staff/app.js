@@ -321,6 +321,7 @@ async function viewRole(roleId) {
       h("li", {}, chip(`Retakes ${role.retakes}`)),
       h("li", {}, feedbackToggle(role)),
       role.ai_scoring_paused ? h("li", {}, chip("AI scoring paused", "warning")) : null),
+    isRecruiting() ? aiScoringSwitch(role) : null,
     h("div", { class: "grid-2" },
       h("section", { class: "card", "aria-labelledby": "script-h" },
         h("h2", { id: "script-h" }, "Interview script"), script),
@@ -339,6 +340,32 @@ async function viewRole(roleId) {
       candidatesBox) : null);
   if (isRecruiting()) await loadCandidates(role, candidatesBox);
   return { title: role.title, node };
+}
+
+/** Pause or resume AI scoring for the role, with a reason; resuming scores what waited. */
+function aiScoringSwitch(role) {
+  const reason = h("input", { type: "text", maxlength: "2000" });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const button = h("button", { type: "submit", class: "btn btn--secondary" },
+    role.ai_scoring_paused ? "Resume AI scoring" : "Pause AI scoring");
+  const form = h("form", { novalidate: true, class: "ai-switch" },
+    field(role.ai_scoring_paused ? "Why resume AI scoring?" : "Why pause AI scoring?", reason,
+      { hint: "Required, logged. While paused, answers are transcribed but not scored; on resuming they are scored." }),
+    error, h("div", { class: "btn-row" }, button));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (reason.value.trim().length < 5) { error.textContent = "Give a reason of at least 5 characters."; reason.focus(); return; }
+    button.disabled = true;
+    try {
+      await put(`/roles/${role.id}/ai-scoring`, { paused: !role.ai_scoring_paused, reason: reason.value.trim() });
+      toast(role.ai_scoring_paused ? "AI scoring resumed." : "AI scoring paused for this role.", "success");
+      route();
+    } catch (err) {
+      error.textContent = err.message;
+      button.disabled = false;
+    }
+  });
+  return h("details", { class: "card" }, h("summary", {}, role.ai_scoring_paused ? "AI scoring is paused: resume it" : "Pause AI scoring for this role"), form);
 }
 
 /** Whether candidates get a report of their strengths some days after the interview. */

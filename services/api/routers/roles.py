@@ -16,6 +16,7 @@ from services.api.deps import (
     SettingsDep,
     StorageDep,
 )
+from services.core import jobs
 from services.core.audit import service as audit
 from services.core.interviews import feedback, invitations, review, speech
 from services.core.roles import service as roles
@@ -75,6 +76,23 @@ def set_thresholds(
     return roles.set_thresholds(
         session, actor=staff.actor, role_id=role_id, thresholds=_thresholds(body.thresholds)
     )
+
+
+@router.put("/roles/{role_id}/ai-scoring", response_model=schemas.RoleOut)
+def set_ai_scoring(
+    role_id: str,
+    body: schemas.AiScoringIn,
+    staff: Recruiting,
+    session: DbSession,
+    publisher: PublisherDep,
+) -> JobRole:
+    """Pause AI scoring for a role, or resume it (what arrived meanwhile is then scored)."""
+    role = roles.set_ai_scoring_paused(
+        session, actor=staff.actor, role_id=role_id, paused=body.paused, reason=body.reason
+    )
+    if not body.paused:
+        jobs.publish_after_commit(session, publisher, jobs.RESCORE_ALL)
+    return role
 
 
 @router.put("/roles/{role_id}/feedback", response_model=schemas.RoleOut)

@@ -147,3 +147,25 @@ def set_thresholds(
         data={t.competency_key: [t.required_level, t.exceeds_level] for t in thresholds},
     )
     return role
+
+
+def set_ai_scoring_paused(
+    session: Session, *, actor: str, role_id: str, paused: bool, reason: str
+) -> JobRole:
+    """Stop (or restart) AI scoring for a role: while paused no scoring task is created.
+
+    Answers that arrive meanwhile stay unscored; the caller queues a re-score on resuming.
+    """
+    role = get_role(session, role_id=role_id)
+    if len(reason.strip()) < 5:
+        raise Invalid("Give a reason.", code="reason_required", field="reason")
+    role.ai_scoring_paused = paused
+    audit.record(
+        session,
+        org_id=role.org_id,
+        actor=actor,
+        action="role.ai_scoring_paused" if paused else "role.ai_scoring_resumed",
+        subject=f"role:{role.id}",
+        data={"reason": reason.strip()},
+    )
+    return role
