@@ -22,6 +22,7 @@ from services.api.routers import (
     roles,
     speech,
     training,
+    webhooks,
 )
 from services.core.errors import DomainError
 from services.core.jobs import JobPublisher
@@ -85,7 +86,8 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
     )
     app.state.publisher = publisher or CeleryPublisher(settings)
     for module in (
-        auth, admin, catalogue, roles, interviews, candidate, privacy, speech, fairness, training
+        auth, admin, catalogue, roles, interviews, candidate, privacy, speech, fairness, training,
+        webhooks,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)

@@ -202,6 +202,11 @@ class InvitationOut(BaseModel):
     expires_at: dt.datetime
 
 
+class BatchInvitationOut(InvitationOut):
+    name: str
+    email: str
+
+
 class AnswerSummary(Out):
     id: str
     question_id: str

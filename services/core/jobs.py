@@ -19,6 +19,7 @@ SWEEP_STUCK = "maintenance.sweep"
 SYNTHESIZE_SPEECH = "speech.synthesize"
 PURGE_INTERVIEW = "privacy.purge"
 SWEEP_PRIVACY = "privacy.sweep"
+DELIVER_WEBHOOK = "webhook.deliver"
 
 QUEUE_ASR = "asr"
 QUEUE_SCORING = "scoring"
@@ -33,6 +34,7 @@ TASK_QUEUES: dict[str, str] = {
     SYNTHESIZE_SPEECH: QUEUE_DEFAULT,
     PURGE_INTERVIEW: QUEUE_DEFAULT,
     SWEEP_PRIVACY: QUEUE_DEFAULT,
+    DELIVER_WEBHOOK: QUEUE_DEFAULT,
 }
 
 

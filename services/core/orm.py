@@ -18,6 +18,7 @@ from services.core.organisations.orm import LoginAttempt, Organisation, StaffSes
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
 from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
 from services.core.scoring.orm import ScoreOverride, ScoringModelRecord, ScoringRun, TrainingRun
+from services.core.webhooks.orm import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AnchoredLevel",
@@ -49,4 +50,6 @@ __all__ = [
     "TrainingRun",
     "Transcript",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

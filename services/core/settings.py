@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     invite_ttl_days: int = Field(default=14, ge=1)
+    # Invitation emails. Without a host they are printed to the console (the embedded default).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    mail_from: str = "Parley <no-reply@parley.invalid>"
     # A candidate's deletion request is carried out within this many days (room for a legal
     # hold); the candidate is promised at most 30, so no configuration can exceed it.
     deletion_grace_days: int = Field(default=30, ge=0, le=30)
@@ -91,6 +98,10 @@ class Settings(BaseSettings):
     stuck_after_seconds: int = Field(default=900, ge=10)
     sweep_interval_seconds: int = Field(default=60, ge=1)
     max_processing_attempts: int = Field(default=3, ge=1)
+
+    # Webhooks to applicant tracking systems (services/core/webhooks/service.py RETRY_DELAYS).
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

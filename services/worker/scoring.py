@@ -6,14 +6,18 @@ import datetime as dt
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from models.scoring import Answer, RedactedText, redact
 from models.scoring.registry import CriterionScore
 from services.core.db import unit_of_work
+from services.core.interviews.orm import Answer as AnswerRow
 from services.core.scoring import service as scoring
 from services.core.settings import get_settings
+from services.core.webhooks import service as webhooks
 from services.worker import runtime
+from services.worker.webhooks import TaskPublisher
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,21 @@ def score_answer(answer_id: str) -> str:
         with unit_of_work() as session:
             scoring.release(session, answer_id=answer_id, model_version=model.version)
         raise TransientError(str(exc)) from exc
+    _notify_if_interview_scored(answer_id, model.version)
     return "scored"
+
+
+def _notify_if_interview_scored(answer_id: str, model_version: str) -> None:
+    """After the scores' commit, so of two answers scored at once the later check sees both."""
+    try:
+        with unit_of_work() as session:
+            interview_id = session.scalar(select(AnswerRow.interview_id)
+                                          .where(AnswerRow.id == answer_id))
+            if interview_id is not None:
+                webhooks.interview_scored(session, publisher=TaskPublisher(),
+                                          interview_id=interview_id, model_version=model_version)
+    except OperationalError:
+        log.exception("could not record the interview.scored webhook of answer %s", answer_id)
 
 
 def _fail(target: scoring.ScoringTarget, version: str, reason: str) -> str:

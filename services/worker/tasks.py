@@ -13,7 +13,7 @@ from services.core.interviews import processing
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
-from services.worker import privacy, runtime, scoring, speech, training, transcription
+from services.worker import privacy, runtime, scoring, speech, training, transcription, webhooks
 from services.worker.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,17 @@ def sweep_privacy() -> list[str]:
     return due
 
 
+@celery_app.task(name=jobs.DELIVER_WEBHOOK, acks_late=True)
+def deliver_webhook(delivery_id: str) -> str:
+    """One signed POST; a failure is logged on the row and retried later with backoff."""
+    outcome, retry_in = webhooks.deliver(delivery_id)
+    if retry_in is not None:
+        # The row holds next_attempt_at too, so the sweeper resends it if this message is lost.
+        deliver_webhook.apply_async(args=[delivery_id], queue=jobs.QUEUE_DEFAULT,
+                                    countdown=retry_in)
+    return outcome
+
+
 @celery_app.task(name=jobs.SWEEP_STUCK)
 def sweep_stuck() -> list[str]:
     settings = get_settings()
@@ -123,7 +134,15 @@ def sweep_stuck() -> list[str]:
         transcribe_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_ASR)
     if requeue:
         log.info("sweeper requeued %d answers", len(requeue))
-    return requeue + _sweep_scoring(settings.stuck_after_seconds)
+    return requeue + _sweep_scoring(settings.stuck_after_seconds) + _sweep_webhooks()
+
+
+def _sweep_webhooks() -> list[str]:
+    """Deliveries whose next attempt is due: a lost publish, a restarted worker's countdown."""
+    deliveries = webhooks.due()
+    for delivery_id in deliveries:
+        deliver_webhook.apply_async(args=[delivery_id], queue=jobs.QUEUE_DEFAULT)
+    return deliveries
 
 
 def _sweep_scoring(stuck_after_seconds: int) -> list[str]:

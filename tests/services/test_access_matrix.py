@@ -132,6 +132,14 @@ def _endpoints(a: Org) -> list[Endpoint]:
             RECRUITING,
             body=lambda: {"name": "Invitee", "email": "invitee@example.com"},
         ),
+        Endpoint(
+            "POST",
+            f"/api/v1/roles/{a.role_id}/invitations/batch",
+            RECRUITING,
+            raw=b"name,email\nInvitee,invitee@example.com\n",
+            headers={"Content-Type": "text/csv"},
+            ok=frozenset({201}),
+        ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates.csv", RECRUITING),
         Endpoint(
@@ -241,6 +249,21 @@ def _endpoints(a: Org) -> list[Endpoint]:
         # Scheduled 30 days ahead: nothing is deleted during the matrix.
         Endpoint(
             "POST", "/api/v1/candidate/deletion", frozenset({"candidate"}), ok=frozenset({202})
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/webhooks",
+            frozenset({ADMIN}),
+            body=lambda: {"url": "https://ats.example.com/hook", "events": ["interview.scored"]},
+        ),
+        Endpoint("GET", "/api/v1/webhooks", frozenset({ADMIN})),
+        # No such webhook: the role check still comes first (401/403), then an unknown id is 404.
+        Endpoint("DELETE", f"/api/v1/webhooks/{'0' * 32}", frozenset({ADMIN}), ok=frozenset({404})),
+        Endpoint(
+            "GET", f"/api/v1/webhooks/{'0' * 32}/deliveries", frozenset({ADMIN}), ok=frozenset({404})
+        ),
+        Endpoint(
+            "POST", f"/api/v1/webhooks/{'0' * 32}/test", frozenset({ADMIN}), ok=frozenset({404})
         ),
         Endpoint("POST", "/api/v1/auth/logout", STAFF),  # last: it ends the callers' sessions
     ]

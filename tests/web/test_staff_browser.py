@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,7 +53,7 @@ def _transcribed_answer(org: Org) -> tuple[str, list[dict[str, object]]]:
 
 
 def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
-    org: Org, live_server: str, launch: Callable[..., Browser]
+    org: Org, live_server: str, launch: Callable[..., Browser], tmp_path: Path
 ) -> None:
     answer_id, words = _transcribed_answer(org)
     page = launch().new_page(base_url=live_server)
@@ -67,6 +68,12 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
     with page.expect_download() as exported:
         page.get_by_role("button", name="Export the ranking (CSV)").click()
     assert exported.value.path().read_text().startswith("rank,candidate,email")
+    people = tmp_path / "people.csv"
+    people.write_text("name,email\nAda Lovelace,ada@example.com\nBo Chen,bo@example.com\n")
+    page.get_by_text("Invite many from a CSV file").click()
+    page.get_by_label("CSV file with name and email columns").set_input_files(people)
+    page.get_by_role("button", name="Invite everyone in the file").click()
+    expect(page.locator("main")).to_contain_text("2 invitations created and emailed.")
     page.get_by_text("Pause AI scoring for this role").click()
     page.get_by_label("Why pause AI scoring?").fill("Checking the thresholds first.")
     page.get_by_role("button", name="Pause AI scoring").click()

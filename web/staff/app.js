@@ -434,8 +434,39 @@ function inviteSection(role, onInvited) {
   });
   return h("section", { class: "card invite", "aria-labelledby": "inv-h" },
     h("h2", { id: "inv-h" }, "Invite a candidate"),
-    h("p", { class: "muted small" }, "Creates a personal interview link for this role. Send it to the candidate yourself."),
-    form, result);
+    h("p", { class: "muted small" }, "Creates a personal interview link for this role and emails it to the candidate."),
+    form, result, batchInvite(role, onInvited));
+}
+
+/** Invite everyone in a CSV (name and email columns): all are created and emailed, or none. */
+function batchInvite(role, onInvited) {
+  const file = h("input", { type: "file", accept: ".csv,text/csv" });
+  const error = h("div", { class: "form-error", role: "alert" });
+  const result = h("div", { "aria-live": "polite" });
+  const send = h("button", { type: "submit", class: "btn btn--secondary" }, "Invite everyone in the file");
+  const form = h("form", { novalidate: true },
+    field("CSV file with name and email columns", file), error, h("div", { class: "btn-row" }, send));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    render(error);
+    if (!file.files.length) { render(error, "Choose a CSV file first."); file.focus(); return; }
+    send.disabled = true;
+    try {
+      const rows = await post(`/roles/${role.id}/invitations/batch`, file.files[0], { headers: { "Content-Type": "text/csv" } });
+      render(result, h("div", { class: "notice notice--success" },
+        h("p", {}, h("strong", {}, `${rows.length} invitation${rows.length === 1 ? "" : "s"} created and emailed.`),
+          " The links are shown only this once."),
+        table(["Name", "Email", "Link"], rows.map((r) => [r.name, r.email, h("code", {}, r.invite_url)]), { stack: true })));
+      file.value = "";
+      onInvited();
+    } catch (err) {
+      render(error, h("p", {}, err.message), (err.details.problems || []).length
+        ? h("ul", {}, err.details.problems.map((p) => h("li", {}, p))) : null);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  return h("details", { class: "batch-invite" }, h("summary", {}, "Invite many from a CSV file"), form, result);
 }
 
 function inviteResult(who, out) {
@@ -454,7 +485,7 @@ function inviteResult(who, out) {
   });
   return h("div", { class: "notice notice--success" },
     h("p", {}, h("strong", {}, `Invitation created for ${who}.`),
-      " This link is shown only once: Parley keeps only a fingerprint of it. Copy it now and send it to the candidate."),
+      " It has been emailed to the candidate. It is shown only this once (Parley keeps only a fingerprint of it), in case you want to send it yourself too."),
     h("div", { class: "copy-row" }, input, copy),
     h("p", { class: "hint" }, `The link works until ${formatDateTime(out.expires_at)}.`));
 }

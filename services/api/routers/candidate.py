@@ -227,9 +227,12 @@ def get_feedback(interview: CandidateInterview, session: DbSession) -> object:
 
 @router.post("/finish", response_model=schemas.CandidateInterviewOut)
 def finish(
-    interview: CandidateInterview, session: DbSession, settings: SettingsDep
+    interview: CandidateInterview,
+    session: DbSession,
+    settings: SettingsDep,
+    publisher: PublisherDep,
 ) -> dict[str, object]:
-    candidate.finish_interview(session, interview=interview)
+    candidate.finish_interview(session, interview=interview, publisher=publisher)
     return get_interview(interview, session, settings)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
 from services.api import schemas
 from services.api.deps import (
@@ -14,16 +17,22 @@ from services.api.deps import (
     PublisherDep,
     Recruiting,
     SettingsDep,
+    Staff,
     StorageDep,
 )
+from services.api.uploads import read_body
 from services.core import jobs
 from services.core.audit import service as audit
+from services.core.errors import Invalid
 from services.core.interviews import feedback, invitations, review, speech
+from services.core.organisations import service as organisations
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
 from services.core.scoring import review as scores
+from services.core.settings import Settings
 
 router = APIRouter(tags=["roles"])
+_EMAIL = TypeAdapter(EmailStr)
 
 
 def _thresholds(items: list[schemas.ThresholdIO]) -> list[roles.Threshold]:
@@ -117,21 +126,88 @@ def invite(
     session: DbSession,
     settings: SettingsDep,
 ) -> dict[str, object]:
+    """Invite one candidate; the link is emailed to them and shown here once."""
+    return _invite(session, settings, staff, role_id, name=body.name, email=str(body.email))
+
+
+def _invite(
+    session: Session, settings: Settings, staff: Staff, role_id: str, *, name: str, email: str
+) -> dict[str, object]:
     issued = invitations.invite_candidate(
         session,
         org_id=staff.org_id,
         actor_id=staff.user.id,
         role_id=role_id,
-        name=body.name,
-        email=str(body.email),
+        name=name,
+        email=email,
         ttl_days=settings.invite_ttl_days,
     )
+    organisation = organisations.get_organisation(session, org_id=staff.org_id)
     # The token travels in the URL fragment, which browsers never send to the server or its logs.
-    return {
-        "interview_id": issued.interview.id,
-        "expires_at": issued.expires_at,
-        "invite_url": f"{settings.public_url}/interview/#{issued.token}",
-    }
+    url = invitations.email_invitation(
+        session, settings=settings, issued=issued, organisation=organisation.name
+    )
+    return {"interview_id": issued.interview.id, "expires_at": issued.expires_at, "invite_url": url}
+
+
+MAX_BATCH = 1000
+
+
+@router.post(
+    "/roles/{role_id}/invitations/batch",
+    response_model=list[schemas.BatchInvitationOut],
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def invite_many(
+    role_id: str, request: Request, staff: Recruiting, session: DbSession, settings: SettingsDep
+) -> list[dict[str, object]]:
+    """Invite everyone in a CSV with a `name` and an `email` column; all or nothing."""
+    data = await read_body(request, limit=2 * 1024 * 1024)
+    people = _people(data)
+    rows = []
+    for name, email in people:
+        out = await run_in_threadpool(_invite, session, settings, staff, role_id, name=name,
+                                      email=email)
+        rows.append({"name": name, "email": email, **out})
+    return rows
+
+
+def _people(data: bytes) -> list[tuple[str, str]]:
+    """The CSV's rows, each checked; every problem is named with its line before anything is made."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("The file is not UTF-8 text.", code="bad_csv") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().lower() for f in reader.fieldnames or []}
+    if not {"name", "email"} <= fields:
+        raise Invalid("The CSV needs a header row with name and email columns.", code="bad_csv")
+    people, problems = [], []
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            email = _EMAIL.validate_python(row.get("email", ""))
+        except ValidationError:
+            problems.append(f"line {line}: not an email address")
+            continue
+        if not row.get("name"):
+            problems.append(f"line {line}: no name")
+            continue
+        people.append((row["name"][:200], str(email).lower()))
+    if problems:
+        raise Invalid("Some rows cannot be invited; nothing was sent.", code="bad_rows",
+                      problems=problems[:50])
+    if not people:
+        raise Invalid("The CSV has no one to invite.", code="empty_csv")
+    if len(people) > MAX_BATCH:
+        raise Invalid(f"At most {MAX_BATCH} invitations at a time.", code="too_many")
+    return people
 
 
 def _safe_cell(text: str) -> str:

@@ -23,6 +23,7 @@ from services.core.interviews.states import (
 from services.core.roles.orm import JobRole, ScriptItem
 from services.core.settings import Settings
 from services.core.storage import MediaStorage
+from services.core.webhooks import service as webhooks
 
 NOTICE_VERSION = "2026-11-v1"  # bump whenever the welcome page's notice or AI disclosure changes
 _ANSWERING = (InterviewState.CONSENTED, InterviewState.IN_PROGRESS)
@@ -387,8 +388,13 @@ def _set_state(answer: Answer, target: AnswerState) -> None:
     answer.state_changed_at = utcnow()
 
 
-def finish_interview(session: Session, *, interview: Interview) -> Interview:
-    """Close the interview once every scripted question has a complete answer."""
+def finish_interview(
+    session: Session, *, interview: Interview, publisher: jobs.JobPublisher | None = None
+) -> Interview:
+    """Close the interview once every scripted question has a complete answer.
+
+    Its webhooks are published after the commit; without a publisher the sweeper sends them.
+    """
     if interview.state == InterviewState.COMPLETED:
         return interview
     answered = {a.question_id for a in interview.answers if a.state != AnswerState.RECEIVING}
@@ -413,4 +419,5 @@ def finish_interview(session: Session, *, interview: Interview) -> Interview:
         action="interview.completed",
         subject=f"interview:{interview.id}",
     )
+    webhooks.interview_completed(session, publisher=publisher, interview=interview)
     return interview

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import smtplib
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.core import security
+from services.core import mail, security
 from services.core.audit import service as audit
-from services.core.db import ORG_SCOPE, utcnow
+from services.core.db import ORG_SCOPE, after_commit, utcnow
 from services.core.errors import Gone, NotAuthenticated
 from services.core.interviews.orm import Candidate, Interview, Invitation
 from services.core.interviews.states import InterviewState
 from services.core.roles import service as roles
+from services.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,55 @@ def open_interview(session: Session, *, token: str, allow_expired: bool = False)
             code="invite_expired",
         )
     return interview
+
+
+def invite_url(settings: Settings, token: str) -> str:
+    """The link a candidate opens; the token is in the fragment, never sent to a server log."""
+    return f"{settings.public_url}/interview/#{token}"
+
+
+def invitation_email(
+    *, organisation: str, role_title: str, name: str, url: str, expires_at: dt.datetime
+) -> tuple[str, str]:
+    """Subject and plain-text body of the email that carries an invite link."""
+    subject = f"Your interview for {role_title} at {organisation}"
+    body = (
+        f"Hello {name},\n\n"
+        f"{organisation} invites you to a short structured interview for the {role_title} role. "
+        "You answer a few questions by speaking, at a time that suits you, on a phone or a "
+        "computer; it takes about 15 minutes. An AI interviewer asks the questions, and an AI "
+        "assesses the content of your answers; a person at "
+        f"{organisation} reviews them and makes every decision.\n\n"
+        f"Open your interview here (the link is yours alone; keep it private):\n{url}\n\n"
+        f"The link works until {expires_at:%d %B %Y}. The first page explains what is recorded "
+        "and how it is assessed, and how to ask for an adjustment or a review by a person "
+        "only.\n"
+    )
+    return subject, body
+
+
+def email_invitation(
+    session: Session, *, settings: Settings, issued: IssuedInvitation, organisation: str
+) -> str:
+    """Email the link once the invitation is committed; returns the link (shown once)."""
+    url = invite_url(settings, issued.token)
+    interview = issued.interview
+    role = roles.get_role(session, role_id=interview.role_id)
+    subject, body = invitation_email(
+        organisation=organisation,
+        role_title=role.title,
+        name=interview.candidate.name,
+        url=url,
+        expires_at=issued.expires_at,
+    )
+    to = interview.candidate.email
+
+    def send() -> None:
+        try:
+            mail.send_email(settings, to=to, subject=subject, body=body)
+        except (OSError, smtplib.SMTPException):
+            # The invitation stands and the recruiter has the link; the log says why.
+            log.exception("the invitation email to interview %s could not be sent", interview.id)
+
+    after_commit(session, send)
+    return url

@@ -1,0 +1,1 @@
+"""Signed webhooks to applicant tracking systems: endpoints, deliveries and their log."""
