@@ -178,6 +178,16 @@ def live_server(org: Org, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
 
 # ---------------------------------------------------------------- the candidate's interview
 
+
+def microphone(wav: Path) -> tuple[str, ...]:
+    """Chromium flags: allow media without asking, a fake camera, and `wav` as the microphone
+    (played in a loop from when the page opens the device)."""
+    return (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+
 MIC_RATE = 48_000
 CONTACT = "hiring@a.example.com"
 

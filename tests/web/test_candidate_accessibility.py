@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.conftest import PHONE, Invitation, PageLog
+from tests.web.conftest import PHONE, Invitation, PageLog, microphone
 
 pytestmark = pytest.mark.slow
 
@@ -76,11 +76,7 @@ def test_the_interview_starts_by_keyboard_alone_and_every_text_is_readable(
     speech_wav: Path,
     launch: Callable[..., Browser],
 ) -> None:
-    browser = launch(
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_wav}",
-    )
+    browser = launch(*microphone(speech_wav))
     page = browser.new_page(base_url=live_server, viewport=PHONE)
     log = PageLog.attach(page)
     main = page.locator("main")

@@ -24,7 +24,7 @@ from services.core.organisations.orm import StaffRole, User
 from services.core.roles.orm import JobRole
 from services.core.storage import get_storage
 from tests.services.pipeline import FINAL, RealWorker, normalise, reference, wait_for_state
-from tests.web.conftest import CONTACT, LAPTOP, PHONE, Invitation, PageLog
+from tests.web.conftest import CONTACT, LAPTOP, PHONE, Invitation, PageLog, microphone
 
 pytestmark = pytest.mark.slow
 
@@ -148,11 +148,7 @@ def test_a_candidate_completes_the_interview_with_the_avatar_on_a_phone(
     speech_wav: Path,
     launch: Callable[..., Browser],
 ) -> None:
-    browser = launch(
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_wav}",
-    )
+    browser = launch(*microphone(speech_wav))
     page, log, traffic = _open(browser, live_server)
     camera = Camera(page, "candidate")
     main = page.locator("main")
@@ -304,11 +300,7 @@ def test_a_silent_microphone_is_told_at_once_and_records_again_without_a_retake(
     silent_wav: Path,
     launch: Callable[..., Browser],
 ) -> None:
-    browser = launch(
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={silent_wav}",
-    )
+    browser = launch(*microphone(silent_wav))
     page, log, _ = _open(browser, live_server)
     main = page.locator("main")
     page.goto(f"/interview/#{invitation.token}")

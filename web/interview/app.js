@@ -410,7 +410,7 @@ function deviceCheck() {
       try {
         const blob = await recordSample(stream, S.media.mimeType, 5);
         const url = URL.createObjectURL(blob);
-        const audio = h("audio", { controls: true, src: url, "aria-label": "Your test recording" });
+        const audio = h("audio", { controls: true, preload: "none", src: url, "aria-label": "Your test recording" });
         render(sampleBox, h("p", {}, "Listen to your test. It stays on this device and is not sent to anyone."), audio);
         say("Test recorded. You can play it back.");
       } catch {
@@ -522,7 +522,9 @@ function practice() {
       render(phase,
         h("h2", { tabindex: "-1" }, "That is how it works"),
         h("p", {}, "Listen to your practice answer if you like. It stays on this device and is deleted when you continue."),
-        h("audio", { controls: true, src: URL.createObjectURL(recorder.blob()), "aria-label": "Your practice answer" }),
+        recorder.blob().size
+          ? h("audio", { controls: true, preload: "none", src: URL.createObjectURL(recorder.blob()), "aria-label": "Your practice answer" })
+          : h("p", { class: "muted" }, "The practice answer was too short to play back."),
         h("div", { class: "btn-row" }, start, again));
       phase.querySelector("h2").focus();
     };
@@ -814,7 +816,7 @@ function reviewTake(question, recorder, phase) {
     h("h2", { tabindex: "-1" }, `Your answer to question ${n} is recorded`),
     recorder
       ? [h("p", {}, "Listen to it if you like, then keep it or record it again."),
-        h("audio", { controls: true, src: URL.createObjectURL(recorder.blob()), "aria-label": `Your answer to question ${n}` })]
+        h("audio", { controls: true, preload: "none", src: URL.createObjectURL(recorder.blob()), "aria-label": `Your answer to question ${n}` })]
       : h("p", {}, "You recorded this answer before the page closed. Keep it, or record it again."),
     error,
     h("div", { class: "btn-row" }, keep, again));
