@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import shutil
@@ -12,11 +13,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from services.api.app import create_app
-from services.core.db import get_engine, unit_of_work
+from services.core.db import get_engine, new_id, unit_of_work, utcnow
 from services.core.demo.loader import content
 from services.core.interviews import candidate, invitations
+from services.core.interviews.orm import Interview, Score
+from services.core.interviews.states import InterviewState
 from services.core.organisations import service as organisations
 from services.core.organisations.orm import StaffRole
 from services.core.roles import service as roles
@@ -144,6 +148,53 @@ def seed_organisation(key: str) -> Org:
             answer_id=receipt.answer.id,
             emails=emails,
         )
+
+
+def add_score(
+    session: Session,
+    org: Org,
+    *,
+    value: float,
+    level: float = 3.0,
+    answer_id: str | None = None,
+    model_version: str = "m",
+    evidence: list[dict[str, object]] | None = None,
+) -> None:
+    """A communication score as the worker stores one, for tests that start after scoring."""
+    session.add(
+        Score(
+            id=new_id(),
+            org_id=org.org_id,
+            answer_id=answer_id or org.answer_id,
+            competency_key="communication",
+            value=value,
+            level=level,
+            gates=[],
+            rubric_version_id=org.rubric_version_id,
+            model_version=model_version,
+            asr_version="a",
+            evidence=evidence or [],
+            created_at=utcnow(),
+        )
+    )
+
+
+def complete_with_score(
+    org: Org,
+    *,
+    value: float,
+    level: float = 3.0,
+    completed_at: dt.datetime | None = None,
+    evidence: list[dict[str, object]] | None = None,
+) -> None:
+    """The seed interview finished, its first answer scored."""
+    with unit_of_work() as session:
+        interview = session.get(Interview, org.interview_id)
+        assert interview is not None
+        interview.state = InterviewState.COMPLETED
+        if completed_at is not None:
+            interview.completed_at = completed_at
+        add_score(session, org, value=value, level=level, evidence=evidence)
 
 
 @dataclass

@@ -9,12 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from services.core.audit.orm import AuditEvent
-from services.core.db import new_id, unit_of_work, utcnow
+from services.core.db import unit_of_work
 from services.core.fairness.orm import SelfIdentification
 from services.core.fairness.report import Outcome, adverse_impact
-from services.core.interviews.orm import Answer, Interview, Score
-from services.core.interviews.states import InterviewState
-from tests.services.conftest import World
+from tests.services.conftest import World, complete_with_score
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,30 +118,6 @@ def test_a_group_under_two_percent_is_reported_but_never_the_reference() -> None
     assert rows["male"].selection_impact_ratio == 5.0 and not rows["male"].four_fifths_flag
 
 
-def _score_interview(world: World, *, value: float) -> None:
-    with unit_of_work() as session:
-        answer = session.get(Answer, world.a.answer_id)
-        interview = session.get(Interview, world.a.interview_id)
-        assert answer is not None and interview is not None
-        interview.state = InterviewState.COMPLETED
-        session.add(
-            Score(
-                id=new_id(),
-                org_id=answer.org_id,
-                answer_id=answer.id,
-                competency_key="communication",
-                value=value,
-                level=3.5,
-                gates=[],
-                rubric_version_id=world.a.rubric_version_id,
-                model_version="test-model",
-                asr_version="test-asr",
-                evidence=[],
-                created_at=utcnow(),
-            )
-        )
-
-
 def test_self_identification_comes_after_the_interview_and_only_admins_see_the_report(
     sqlite_world: World,
 ) -> None:
@@ -152,7 +126,7 @@ def test_self_identification_comes_after_the_interview_and_only_admins_see_the_r
     answers = {"sex": "female", "race_ethnicity": "asian", "age_band": "40_54"}
     early = candidate.post("/api/v1/candidate/self-identification", json=answers)
     assert early.status_code == 409 and early.json()["error"]["code"] == "interview_not_complete"
-    _score_interview(sqlite_world, value=72.0)
+    complete_with_score(sqlite_world.a, value=72.0, level=3.5)
     bad = candidate.post("/api/v1/candidate/self-identification", json={"sex": "x"})
     assert bad.status_code == 422
     assert candidate.post("/api/v1/candidate/self-identification", json=answers).status_code == 204
@@ -191,7 +165,7 @@ def test_self_identification_reaches_neither_the_scorer_nor_the_ranking(
     sqlite_world: World,
 ) -> None:
     a = sqlite_world.a
-    _score_interview(sqlite_world, value=64.0)
+    complete_with_score(sqlite_world.a, value=64.0, level=3.5)
     recruiter = sqlite_world.staff(a, "recruiter")
 
     def seen() -> tuple[str, str]:

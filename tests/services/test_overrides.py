@@ -8,33 +8,17 @@ import io
 from sqlalchemy import select
 
 from services.core.audit.orm import AuditEvent
-from services.core.db import new_id, unit_of_work, utcnow
+from services.core.db import unit_of_work
 from services.core.fairness.report import outcomes_for_role
 from services.core.interviews.orm import Interview, Score
-from services.core.interviews.states import InterviewState
-from tests.services.conftest import World
-
-
-def _scored(world: World, value: float) -> None:
-    with unit_of_work() as session:
-        interview = session.get(Interview, world.a.interview_id)
-        assert interview is not None
-        interview.state = InterviewState.COMPLETED
-        session.add(
-            Score(
-                id=new_id(), org_id=world.a.org_id, answer_id=world.a.answer_id,
-                competency_key="communication", value=value, level=2.0, gates=[],
-                rubric_version_id=world.a.rubric_version_id, model_version="m",
-                asr_version="a", evidence=[], created_at=utcnow(),
-            )
-        )
+from tests.services.conftest import World, complete_with_score
 
 
 def test_an_override_needs_a_reason_changes_the_ranking_and_keeps_the_model_score(
     sqlite_world: World,
 ) -> None:
     a = sqlite_world.a
-    _scored(sqlite_world, 30.0)  # below the role's required level 3 (50/100)
+    complete_with_score(sqlite_world.a, value=30.0, level=2.0)  # below the role's required level 3 (50/100)
     recruiter = sqlite_world.staff(a, "recruiter")
     url = f"/api/v1/interviews/{a.interview_id}/overrides"
     body = {"competency_key": "communication", "value": 70.0, "viewed": ["transcript"]}
@@ -80,7 +64,7 @@ def test_the_ranking_exports_as_csv_with_every_candidate_and_no_formulas(
     sqlite_world: World,
 ) -> None:
     a = sqlite_world.a
-    _scored(sqlite_world, 64.0)
+    complete_with_score(sqlite_world.a, value=64.0, level=2.0)
     with unit_of_work() as session:
         interview = session.get(Interview, a.interview_id)
         assert interview is not None

@@ -16,13 +16,13 @@ from sqlalchemy import select, update
 
 from services.api.publisher import CeleryPublisher
 from services.core import jobs
-from services.core.db import new_id, unit_of_work, utcnow
-from services.core.interviews.orm import Answer, Score
+from services.core.db import unit_of_work, utcnow
+from services.core.interviews.orm import Answer
 from services.core.settings import get_settings
 from services.core.webhooks import service as webhooks
 from services.core.webhooks.orm import WebhookDelivery
 from services.worker import webhooks as flow
-from tests.services.conftest import Org, World, seed_organisation, tone_wav
+from tests.services.conftest import Org, World, add_score, seed_organisation, tone_wav
 from tests.services.pipeline import RealWorker
 
 NO_WAIT = (0.0,) * 5
@@ -197,11 +197,7 @@ def test_a_dead_url_ends_failed_after_the_maximum_attempts(world: World) -> None
 def _score(org: Org, answer_id: str, value: float, version: str = "m1") -> None:
     with unit_of_work() as session:
         session.execute(update(Answer).where(Answer.id == answer_id).values(state="transcribed"))
-        session.add(Score(
-            id=new_id(), org_id=org.org_id, answer_id=answer_id, competency_key="communication",
-            value=value, level=3.0, gates=[], rubric_version_id=org.rubric_version_id,
-            model_version=version, asr_version="a", evidence=[], created_at=utcnow(),
-        ))
+        add_score(session, org, value=value, answer_id=answer_id, model_version=version)
 
 
 def _scored_check(org: Org, version: str = "m1") -> list[str]:

@@ -14,14 +14,13 @@ from sqlalchemy import select
 
 from services.api.app import create_app
 from services.core.audit.orm import AuditEvent
-from services.core.db import new_id, unit_of_work, utcnow
+from services.core.db import unit_of_work
 from services.core.fairness.orm import SelfIdentification
-from services.core.interviews.orm import Decision, Interview, Score, Transcript
-from services.core.interviews.states import InterviewState
+from services.core.interviews.orm import Decision, Interview, Transcript
 from services.core.rubrics.orm import RubricVersion
 from services.worker.scoring import score_answer
 from services.worker.transcription import transcribe_answer
-from tests.services.conftest import PASSWORD, Org, RecordingPublisher
+from tests.services.conftest import PASSWORD, Org, RecordingPublisher, complete_with_score
 from tests.services.pipeline import SPEECH, upload
 from tests.web.conftest import PageLog
 
@@ -157,18 +156,8 @@ def test_a_recruiter_reviews_a_transcript_by_ear_and_records_a_decision(
 def test_an_admin_reads_the_adverse_impact_report_and_downloads_it(
     org: Org, live_server: str, launch: Callable[..., Browser]
 ) -> None:
+    complete_with_score(org, value=70.0, level=3.6)
     with unit_of_work() as session:
-        interview = session.get(Interview, org.interview_id)
-        assert interview is not None
-        interview.state = InterviewState.COMPLETED
-        session.add(
-            Score(
-                id=new_id(), org_id=org.org_id, answer_id=org.answer_id,
-                competency_key="communication", value=70.0, level=3.6, gates=[],
-                rubric_version_id=org.rubric_version_id, model_version="m", asr_version="a",
-                evidence=[], created_at=utcnow(),
-            )
-        )
         session.add(
             SelfIdentification(org_id=org.org_id, interview_id=org.interview_id, sex="female")
         )
