@@ -24,7 +24,7 @@ from services.api.uploads import read_body
 from services.core import jobs
 from services.core.audit import service as audit
 from services.core.errors import Invalid
-from services.core.interviews import feedback, invitations, review, speech
+from services.core.interviews import invitations, review, speech
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
@@ -109,7 +109,7 @@ def set_feedback(
     role_id: str, body: schemas.FeedbackSettingIn, staff: Recruiting, session: DbSession
 ) -> JobRole:
     """Offer candidates a report of the strengths their answers showed, some days later."""
-    return feedback.set_feedback(
+    return roles.set_feedback(
         session,
         actor=staff.actor,
         role_id=role_id,
@@ -127,11 +127,21 @@ def invite(
     settings: SettingsDep,
 ) -> dict[str, object]:
     """Invite one candidate; the link is emailed to them and shown here once."""
-    return _invite(session, settings, staff, role_id, name=body.name, email=str(body.email))
+    organisation = organisations.get_organisation(session, org_id=staff.org_id)
+    return _invite(
+        session, settings, staff, role_id, organisation.name, name=body.name, email=str(body.email)
+    )
 
 
 def _invite(
-    session: Session, settings: Settings, staff: Staff, role_id: str, *, name: str, email: str
+    session: Session,
+    settings: Settings,
+    staff: Staff,
+    role_id: str,
+    organisation: str,
+    *,
+    name: str,
+    email: str,
 ) -> dict[str, object]:
     issued = invitations.invite_candidate(
         session,
@@ -142,10 +152,9 @@ def _invite(
         email=email,
         ttl_days=settings.invite_ttl_days,
     )
-    organisation = organisations.get_organisation(session, org_id=staff.org_id)
     # The token travels in the URL fragment, which browsers never send to the server or its logs.
     url = invitations.email_invitation(
-        session, settings=settings, issued=issued, organisation=organisation.name
+        session, settings=settings, issued=issued, organisation=organisation
     )
     return {"interview_id": issued.interview.id, "expires_at": issued.expires_at, "invite_url": url}
 
@@ -170,10 +179,14 @@ async def invite_many(
     """Invite everyone in a CSV with a `name` and an `email` column; all or nothing."""
     data = await read_body(request, limit=2 * 1024 * 1024)
     people = _people(data)
+    organisation = await run_in_threadpool(
+        organisations.get_organisation, session, org_id=staff.org_id
+    )
     rows = []
     for name, email in people:
-        out = await run_in_threadpool(_invite, session, settings, staff, role_id, name=name,
-                                      email=email)
+        out = await run_in_threadpool(
+            _invite, session, settings, staff, role_id, organisation.name, name=name, email=email
+        )
         rows.append({"name": name, "email": email, **out})
     return rows
 

@@ -17,7 +17,6 @@ from services.core.db import utcnow
 from services.core.errors import Conflict
 from services.core.interviews.orm import Interview
 from services.core.interviews.states import InterviewState
-from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
 from services.core.rubrics import service as rubrics
 from services.core.scoring import review
@@ -77,20 +76,3 @@ def feedback_for(session: Session, *, interview: Interview) -> Feedback:
         data={"strengths": [s.competency for s in strengths]},
     )
     return Feedback(available_at=available_at, strengths=strengths)
-
-
-def set_feedback(
-    session: Session, *, actor: str, role_id: str, enabled: bool, delay_days: int
-) -> JobRole:
-    """Offer (or stop offering) the feedback report for a role; logged."""
-    role = roles.get_role(session, role_id=role_id)
-    role.feedback_enabled, role.feedback_delay_days = enabled, delay_days
-    audit.record(
-        session,
-        org_id=role.org_id,
-        actor=actor,
-        action="role.feedback_changed",
-        subject=f"role:{role.id}",
-        data={"enabled": enabled, "delay_days": delay_days},
-    )
-    return role

@@ -169,3 +169,20 @@ def set_ai_scoring_paused(
         data={"reason": reason.strip()},
     )
     return role
+
+
+def set_feedback(
+    session: Session, *, actor: str, role_id: str, enabled: bool, delay_days: int
+) -> JobRole:
+    """Offer (or stop offering) the feedback report (interviews/feedback.py) for a role; logged."""
+    role = get_role(session, role_id=role_id)
+    role.feedback_enabled, role.feedback_delay_days = enabled, delay_days
+    audit.record(
+        session,
+        org_id=role.org_id,
+        actor=actor,
+        action="role.feedback_changed",
+        subject=f"role:{role.id}",
+        data={"enabled": enabled, "delay_days": delay_days},
+    )
+    return role
