@@ -59,7 +59,7 @@ def test_run_serves_the_demo_transcribes_it_and_stops_cleanly_on_ctrl_c(tmp_path
         assert signed_in.status_code == 200, signed_in.text
         role = client.get("/api/v1/roles").json()[0]
         assert len(role["script"]) == 6
-        rows = client.get(f"/api/v1/roles/{role['id']}/candidates").json()
+        rows = client.get(f"/api/v1/roles/{role['id']}/candidates").json()["items"]
         assert len(rows) == 5 and all(r["is_synthetic"] for r in rows)
         states = sorted((r["candidate_name"], r["state"]) for r in rows)
         assert [s for _, s in states].count("completed") == 4
@@ -80,7 +80,7 @@ def test_run_serves_the_demo_transcribes_it_and_stops_cleanly_on_ctrl_c(tmp_path
         assert spoken.headers["content-type"] == "audio/wav"
 
         def one_transcribed() -> dict[str, object] | None:
-            for row in client.get(f"/api/v1/roles/{role['id']}/candidates").json():
+            for row in client.get(f"/api/v1/roles/{role['id']}/candidates").json()["items"]:
                 for answer in row["answers"]:
                     if answer["state"] == "transcribed":
                         return client.get(f"/api/v1/interviews/{row['interview_id']}").json()

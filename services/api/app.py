@@ -18,6 +18,8 @@ from services.api.routers import (
     catalogue,
     fairness,
     interviews,
+    invitations,
+    notes,
     privacy,
     roles,
     speech,
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
     app.state.publisher = publisher or CeleryPublisher(settings)
     for module in (
         auth, admin, catalogue, roles, interviews, candidate, privacy, speech, fairness, training,
-        webhooks,
+        webhooks, invitations, notes,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)

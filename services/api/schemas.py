@@ -129,6 +129,14 @@ class QuestionOut(Out):
     text: str
 
 
+class QuestionIn(BaseModel):
+    """A question of the organisation's own, for one competency of a rubric version."""
+
+    rubric_version_id: str = Field(min_length=1, max_length=64)
+    competency_key: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=2000, description="20 to 600 characters.")
+
+
 class ThresholdIO(Out):
     competency_key: str
     required_level: float = Field(ge=1, le=5)
@@ -153,6 +161,26 @@ class RoleOut(Out):
     feedback_delay_days: int
     thresholds: list[ThresholdIO]
     script: list[ScriptItemOut]
+
+
+class RoleDetailOut(RoleOut):
+    candidates_started: bool = Field(
+        description="A candidate has started: the script, rubric version and retakes are fixed."
+    )
+
+
+class CompetencyDistributionOut(BaseModel):
+    competency_key: str
+    counts: list[int] = Field(
+        description="20 bins of 5 points: bin i holds scores in [5i, 5i+5), 100 the last one."
+    )
+    candidates: int
+
+
+class ScoreDistributionOut(BaseModel):
+    role_id: str
+    bin_width: int = 5
+    competencies: list[CompetencyDistributionOut]
 
 
 class AiScoringIn(BaseModel):
@@ -207,6 +235,71 @@ class BatchInvitationOut(InvitationOut):
     email: str
 
 
+class OpenLinkIn(BaseModel):
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=365, description="Null: open until a recruiter disables it."
+    )
+    max_candidates: int | None = Field(
+        default=None, ge=1, le=100_000, description="Null: no cap on interviews made through it."
+    )
+
+
+class OpenLinkOut(BaseModel):
+    id: str
+    url: str | None = Field(
+        description="Rebuilt from the secret key (only the token's hash is stored); null when "
+        "the key has changed since: the link still works but cannot be shown again."
+    )
+    state: Literal["active", "disabled", "expired", "full"]
+    expires_at: dt.datetime | None
+    max_candidates: int | None
+    candidates: int = Field(description="Interviews made through this link.")
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+
+class OpenLinkTokenIn(BaseModel):
+    token: str = Field(min_length=16, max_length=128, description="From the link's #open= part.")
+
+
+class OpenLinkJoinIn(OpenLinkTokenIn):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+
+class OpenLinkRoleOut(BaseModel):
+    organisation: str
+    role_title: str
+    role_description: str
+    questions: int
+    contact_email: str | None
+
+
+class OpenLinkJoinOut(BaseModel):
+    invite_token: str | None = Field(
+        description="The new interview's token; null when this email already had an interview "
+        "for the role (its own link was emailed to it instead)."
+    )
+    message: str
+
+
+class InvitationExtendIn(BaseModel):
+    days: int = Field(ge=1, le=90)
+    reason: str = Field(min_length=5, max_length=1000, description="Logged with the change.")
+
+
+class InvitationExtendOut(BaseModel):
+    expires_at: dt.datetime
+    invite_url: str = Field(description="Emailed to the candidate again.")
+
+
+class InvitationStatusOut(BaseModel):
+    expires_at: dt.datetime
+    expired: bool = Field(description="The link no longer opens the interview for answering.")
+    reminded_at: dt.datetime | None
+    via_open_link: bool
+
+
 class AnswerSummary(Out):
     id: str
     question_id: str
@@ -232,6 +325,7 @@ class CompetencyResultOut(BaseModel):
     answers: int
     model_score: float | None = Field(default=None, description="The model's own mean, always.")
     override: OverrideOut | None = None
+    overridden: bool = Field(default=False, description="A person's score replaces the model's.")
 
 
 class OverrideIn(BaseModel):
@@ -260,6 +354,14 @@ class CandidateRow(BaseModel):
         default=None, description="Set when the candidate asked for deletion: gone by then."
     )
     human_review_requested_at: dt.datetime | None = None
+    invitation_expires_at: dt.datetime | None = None
+    invitation_expired: bool = False
+
+
+class CandidatePage(BaseModel):
+    total: int = Field(description="Candidates matching the filters, on every page together.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+    items: list[CandidateRow]
 
 
 class WordOut(BaseModel):
@@ -336,6 +438,29 @@ class AccommodationsOut(BaseModel):
     typed_answers: bool
 
 
+class CvOut(BaseModel):
+    """The candidate's CV as the page shows it (services/core/interviews/cv.py)."""
+
+    filename: str
+    size_bytes: int
+    uploaded_at: dt.datetime
+    uploaded_by_id: str | None
+    url: str = Field(description="The PDF, served inline; add ?download=true to save it.")
+
+
+class NoteIn(BaseModel):
+    body: str = Field(description="Free text, 1 to 5000 characters once trimmed.")
+
+
+class NoteOut(BaseModel):
+    id: str
+    body: str
+    created_at: dt.datetime
+    author_id: str
+    author_name: str
+    mine: bool = Field(description="True for the caller's own note: only they may delete it.")
+
+
 class InterviewDetail(BaseModel):
     interview_id: str
     role_id: str
@@ -351,6 +476,7 @@ class InterviewDetail(BaseModel):
     scoring_model: ScoringModelOut
     accommodations: AccommodationsOut
     data_requests: DataRequestsOut
+    invitation: InvitationStatusOut | None = None
 
 
 class DataRequestsOut(BaseModel):

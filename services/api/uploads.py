@@ -7,16 +7,20 @@ from fastapi import Request
 from services.core.errors import TooLarge
 
 
-async def read_body(request: Request, *, limit: int) -> bytes:
-    """The body, refused before reading when declared too large and while reading when it grows."""
+async def read_body(request: Request, *, limit: int, too_large: str | None = None) -> bytes:
+    """The body, refused before reading when declared too large and while reading when it grows.
+
+    `too_large` is the message of the refusal; by default it speaks of a chunk.
+    """
+    message = too_large or f"A chunk may hold at most {limit} bytes."
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"A chunk may hold at most {limit} bytes.")
+        raise TooLarge(message, limit=limit)
     received = bytearray()
     async for part in request.stream():
         received.extend(part)
         if len(received) > limit:
-            raise TooLarge(f"A chunk may hold at most {limit} bytes.")
+            raise TooLarge(message, limit=limit)
     return bytes(received)
 
 

@@ -20,6 +20,7 @@ SYNTHESIZE_SPEECH = "speech.synthesize"
 PURGE_INTERVIEW = "privacy.purge"
 SWEEP_PRIVACY = "privacy.sweep"
 DELIVER_WEBHOOK = "webhook.deliver"
+SEND_REMINDERS = "invitation.remind"
 
 QUEUE_ASR = "asr"
 QUEUE_SCORING = "scoring"
@@ -35,6 +36,7 @@ TASK_QUEUES: dict[str, str] = {
     PURGE_INTERVIEW: QUEUE_DEFAULT,
     SWEEP_PRIVACY: QUEUE_DEFAULT,
     DELIVER_WEBHOOK: QUEUE_DEFAULT,
+    SEND_REMINDERS: QUEUE_DEFAULT,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -29,6 +30,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def derived_token(secret: str, purpose: str) -> str:
+    """A 256-bit token that the server can rebuild from its secret key and a row's id.
+
+    For links that are emailed again later (reminders, open links): only the hash is stored,
+    yet the link can be sent once more; without the secret key it is as unguessable as a new one.
+    """
+    digest = hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def token_hash(token: str) -> str:

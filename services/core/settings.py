@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     invite_ttl_days: int = Field(default=14, ge=1)
+    # One reminder email this many days before an unfinished invitation expires (0: none).
+    reminder_days_before_expiry: int = Field(default=2, ge=0, le=60)
+    # New interviews one open link may create per hour: a bound on abuse besides its own cap.
+    open_link_joins_per_hour: int = Field(default=100, ge=1)
     # Invitation emails. Without a host they are printed to the console (the embedded default).
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -53,6 +57,8 @@ class Settings(BaseSettings):
     max_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_answer_seconds: float = Field(default=900.0, gt=0)
     max_typed_answer_chars: int = Field(default=8000, ge=100)
+    # A candidate's CV, a PDF a recruiter uploads (services/core/interviews/cv.py).
+    max_cv_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # What an upload may declare itself as (PARLEY_ACCEPTED_MEDIA_TYPES, a JSON list); the
     # first bytes must then be a container Parley can read (services/core/interviews/media.py).
     accepted_media_types: list[str] = Field(

@@ -11,6 +11,8 @@ from services.core.settings import get_settings
 # Deletion requests are purged when they fall due within the next hour (interviews/privacy.py
 # PURGE_AHEAD), so four sweeps an hour carry each one out before its due time.
 PRIVACY_SWEEP_SECONDS = 900.0
+# Reminders are due days ahead (PARLEY_REMINDER_DAYS_BEFORE_EXPIRY): hourly is on time.
+REMINDER_SWEEP_SECONDS = 3600.0
 
 
 def _transport_options(broker_url: str, stuck_after_seconds: int) -> dict[str, object]:
@@ -42,6 +44,7 @@ def create_celery() -> Celery:
                 "schedule": float(settings.sweep_interval_seconds),
             },
             "purge-due-interviews": {"task": jobs.SWEEP_PRIVACY, "schedule": PRIVACY_SWEEP_SECONDS},
+            "remind-invitees": {"task": jobs.SEND_REMINDERS, "schedule": REMINDER_SWEEP_SECONDS},
         },
         worker_hijack_root_logger=False,
         enable_utc=True,

@@ -14,6 +14,7 @@ from models.scoring.registry import CriterionScore
 from services.core.db import unit_of_work
 from services.core.interviews.orm import Answer as AnswerRow
 from services.core.scoring import service as scoring
+from services.core.scoring import standings
 from services.core.settings import get_settings
 from services.core.webhooks import service as webhooks
 from services.worker import runtime
@@ -52,6 +53,9 @@ def score_answer(answer_id: str) -> str:
         with unit_of_work() as session:
             scoring.save_scores(session, target=target, model_version=model.version,
                                 records=records)
+            interview_id = session.scalar(select(AnswerRow.interview_id)
+                                          .where(AnswerRow.id == answer_id))
+            standings.refresh(session, interview_ids=[interview_id] if interview_id else [])
     except OperationalError as exc:
         with unit_of_work() as session:
             scoring.release(session, answer_id=answer_id, model_version=model.version)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from services.core import jobs
 from services.core.db import unit_of_work
-from services.core.interviews import processing
+from services.core.interviews import processing, reminders
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
@@ -108,6 +108,15 @@ def sweep_privacy() -> list[str]:
     for interview_id in due:
         purge_interview.apply_async(args=[interview_id], queue=jobs.QUEUE_DEFAULT)
     return due
+
+
+@celery_app.task(name=jobs.SEND_REMINDERS)
+def send_reminders() -> list[str]:
+    """The one reminder each unfinished invitation gets before it expires; sent after commit."""
+    with unit_of_work() as session:
+        return reminders.send_due_reminders(
+            session, settings=get_settings(), now=dt.datetime.now(dt.UTC)
+        )
 
 
 @celery_app.task(name=jobs.DELIVER_WEBHOOK, acks_late=True)

@@ -19,12 +19,13 @@ from services.api.app import create_app
 from services.core.db import get_engine, new_id, unit_of_work, utcnow
 from services.core.demo.loader import content
 from services.core.interviews import candidate, invitations
-from services.core.interviews.orm import Interview, Score
+from services.core.interviews.orm import Answer, Interview, Score
 from services.core.interviews.states import InterviewState
 from services.core.organisations import service as organisations
 from services.core.organisations.orm import StaffRole
 from services.core.roles import service as roles
 from services.core.rubrics import service as rubrics
+from services.core.scoring import standings
 from services.core.settings import get_settings
 from services.core.storage import get_storage
 from tests.conftest import REDIS_URL, drop_postgres, fresh_postgres, require_service, reset_caches
@@ -177,6 +178,10 @@ def add_score(
             created_at=utcnow(),
         )
     )
+    session.flush()
+    answer = session.get(Answer, answer_id or org.answer_id)
+    assert answer is not None
+    standings.refresh(session, interview_ids=[answer.interview_id])
 
 
 def complete_with_score(

@@ -8,13 +8,18 @@ and no response to anyone outside A may contain any of A's ids.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from services.core.db import ORG_SCOPE, unit_of_work
+from services.core.interviews import open_links
+from services.core.interviews.orm import Decision, Interview
 from services.core.rubrics import service as rubrics
 from services.core.rubrics import spreadsheet
 from tests.services.conftest import Org, World, tone_wav
@@ -22,6 +27,7 @@ from tests.services.conftest import Org, World, tone_wav
 ADMIN, RECRUITER, PSYCH = "admin", "recruiter", "psychologist"
 STAFF = frozenset({ADMIN, RECRUITER, PSYCH})
 RECRUITING = frozenset({ADMIN, RECRUITER})
+ANYONE = frozenset({"anyone"})  # no session: a role's open link, its token in the body
 CALLERS = (
     "anonymous",
     "candidate_a",
@@ -35,6 +41,7 @@ CALLERS = (
 )
 CHUNK = tone_wav(1.0)
 CHUNK_SHA = hashlib.sha256(CHUNK).hexdigest()
+CV = b"%PDF-1.4\n%%EOF\n"  # what the CV upload checks: a PDF's first and last bytes
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,21 @@ class Endpoint:
     names_a_in_body: bool = False
 
 
+def _open_link_token(a: Org) -> str:
+    """A fresh open link to A's role, made when first needed: after the staff endpoints that
+    replace and disable the role's link have run."""
+    with unit_of_work() as session:
+        session.info[ORG_SCOPE] = a.org_id
+        link = open_links.create_link(
+            session, org_id=a.org_id, actor_id=None, role_id=a.role_id,
+            expires_in_days=None, max_candidates=None,
+        )
+        return open_links.link_token(link.id)
+
+
 def _endpoints(a: Org) -> list[Endpoint]:
     q0, q1 = a.question_ids
+    open_token = functools.cache(lambda: _open_link_token(a))
     return [
         Endpoint("GET", "/api/v1/me", STAFF),
         Endpoint("GET", "/api/v1/users", frozenset({ADMIN})),
@@ -70,6 +90,17 @@ def _endpoints(a: Org) -> list[Endpoint]:
         Endpoint("GET", "/api/v1/rubrics", STAFF),
         Endpoint("GET", f"/api/v1/rubrics/{a.rubric_version_id}", STAFF),
         Endpoint("GET", "/api/v1/questions", STAFF),
+        Endpoint(
+            "POST",
+            "/api/v1/questions",
+            STAFF,
+            body=lambda: {
+                "rubric_version_id": a.rubric_version_id,
+                "competency_key": "communication",
+                "text": f"Tell me about a time you explained something hard ({uuid.uuid4().hex}).",
+            },
+            names_a_in_body=True,
+        ),
         Endpoint("GET", f"/api/v1/rubrics/{a.rubric_version_id}/export", STAFF),
         Endpoint("GET", f"/api/v1/rubrics/{a.rubric_version_id}/export?format=xlsx", STAFF),
         Endpoint(
@@ -99,7 +130,7 @@ def _endpoints(a: Org) -> list[Endpoint]:
             "GET", f"/api/v1/training-runs/{'0' * 32}", frozenset({ADMIN, PSYCH}), ok=frozenset({404})
         ),
         Endpoint("GET", "/api/v1/question-bank", STAFF),
-        Endpoint("POST", "/api/v1/question-bank/install", frozenset({ADMIN, PSYCH})),
+        Endpoint("POST", "/api/v1/question-bank/install", STAFF),
         Endpoint("GET", "/api/v1/roles", STAFF),
         Endpoint(
             "POST",
@@ -116,6 +147,21 @@ def _endpoints(a: Org) -> list[Endpoint]:
             names_a_in_body=True,
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}", STAFF),
+        # The seed's candidate has started: a change that keeps the script is allowed.
+        Endpoint(
+            "PUT",
+            f"/api/v1/roles/{a.role_id}",
+            RECRUITING,
+            body=lambda: {
+                "title": "Renamed role",
+                "rubric_version_id": a.rubric_version_id,
+                "question_ids": [q0, q1],
+                "thresholds": [
+                    {"competency_key": "communication", "required_level": 3, "exceeds_level": 4}
+                ],
+            },
+        ),
+        Endpoint("GET", f"/api/v1/roles/{a.role_id}/score-distribution", RECRUITING),
         Endpoint(
             "PUT",
             f"/api/v1/roles/{a.role_id}/thresholds",
@@ -139,6 +185,23 @@ def _endpoints(a: Org) -> list[Endpoint]:
             raw=b"name,email\nInvitee,invitee@example.com\n",
             headers={"Content-Type": "text/csv"},
             ok=frozenset({201}),
+        ),
+        Endpoint("GET", f"/api/v1/roles/{a.role_id}/open-link", RECRUITING),
+        Endpoint(
+            "POST", f"/api/v1/roles/{a.role_id}/open-link", RECRUITING,
+            body=lambda: {"max_candidates": 50},
+        ),
+        Endpoint("DELETE", f"/api/v1/roles/{a.role_id}/open-link", RECRUITING),
+        Endpoint("POST", "/api/v1/candidate/open-link", ANYONE,
+                 body=lambda: {"token": open_token()}),
+        Endpoint(
+            "POST", "/api/v1/candidate/open-link/join", ANYONE,
+            body=lambda: {"token": open_token(), "name": "Opener",
+                          "email": f"{uuid.uuid4().hex[:8]}@example.com"},
+        ),
+        Endpoint(
+            "POST", f"/api/v1/interviews/{a.interview_id}/invitation/extend", RECRUITING,
+            body=lambda: {"days": 1, "reason": "Asked for a few more days."},
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates.csv", RECRUITING),
@@ -165,6 +228,31 @@ def _endpoints(a: Org) -> list[Endpoint]:
             f"/api/v1/interviews/{a.interview_id}/accommodations",
             RECRUITING,
             body=lambda: {"extra_think_seconds": 30, "reason": "Asked for more time."},
+        ),
+        # The CV in the order a recruiter meets it: uploaded (and replaced), read, removed.
+        Endpoint(
+            "PUT",
+            f"/api/v1/interviews/{a.interview_id}/cv",
+            RECRUITING,
+            raw=CV,
+            headers={"Content-Type": "application/pdf", "X-Filename": "cv.pdf"},
+        ),
+        Endpoint("GET", f"/api/v1/interviews/{a.interview_id}/cv", RECRUITING),
+        Endpoint("GET", f"/api/v1/interviews/{a.interview_id}/cv/file", RECRUITING),
+        Endpoint("DELETE", f"/api/v1/interviews/{a.interview_id}/cv", RECRUITING),
+        Endpoint(
+            "POST",
+            f"/api/v1/interviews/{a.interview_id}/notes",
+            RECRUITING,
+            body=lambda: {"body": "Called to arrange the next step."},
+        ),
+        Endpoint("GET", f"/api/v1/interviews/{a.interview_id}/notes", RECRUITING),
+        # No such note: the role check still comes first (401/403), then an unknown id is 404.
+        Endpoint(
+            "DELETE",
+            f"/api/v1/interviews/{a.interview_id}/notes/{'0' * 32}",
+            RECRUITING,
+            ok=frozenset({404}),
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/adverse-impact", frozenset({ADMIN})),
         # The seed interview has no score yet: an authorised override is refused with 422.
@@ -270,6 +358,8 @@ def _endpoints(a: Org) -> list[Endpoint]:
 
 
 def _expected(endpoint: Endpoint, caller: str) -> str:
+    if endpoint.allowed == ANYONE:
+        return "ok"
     if caller == "anonymous":
         return "401"
     who, org = caller.rsplit("_", 1)
@@ -338,6 +428,20 @@ def test_every_endpoint_answers_every_caller_exactly_as_it_should(world: World) 
             if not caller.endswith("_a") and any(s in body for s in secrets_of_a):
                 wrong.append(f"{endpoint.method} {endpoint.path} as {caller} leaked A's data")
     assert not wrong, "\n".join(wrong)
+    _statuses_changed_only_by_a_person_with_a_reason()
+
+
+def _statuses_changed_only_by_a_person_with_a_reason() -> None:
+    """After every endpoint ran as every caller: each candidate's status is "new" or the last
+    decision's, and every decision names a person and a reason. No endpoint moves anyone else."""
+    with unit_of_work() as session:
+        decisions = session.scalars(select(Decision).order_by(Decision.created_at)).all()
+        last = {d.interview_id: d.to_status for d in decisions}
+        for interview in session.scalars(select(Interview)):
+            assert interview.status == last.get(interview.id, "new"), interview.id
+        assert decisions, "the matrix records at least one decision"
+        for d in decisions:
+            assert d.actor_id and len(d.reason.strip()) >= 5, d
 
 
 def test_the_matrix_covers_every_api_route(world: World) -> None:

@@ -36,7 +36,7 @@ def test_an_override_needs_a_reason_changes_the_ranking_and_keeps_the_model_scor
     [result] = done.json()["competencies"]
     assert (result["score"], result["band"], result["model_score"]) == (70.0, "meets", 30.0)
     assert result["override"]["reason"] == "The transcript missed her example."
-    row = recruiter.get(f"/api/v1/roles/{a.role_id}/candidates").json()[0]
+    row = recruiter.get(f"/api/v1/roles/{a.role_id}/candidates").json()["items"][0]
     assert row["fit"] == 70.0 and row["competencies"][0]["band"] == "meets"
     with unit_of_work() as session:
         scores = session.scalars(select(Score.value)).all()

@@ -213,7 +213,7 @@ def test_a_deletion_request_is_logged_and_shown_to_recruiters_with_its_due_date(
     recruiter = sqlite_world.staff(org, "recruiter")
     detail = recruiter.get(f"/api/v1/interviews/{org.interview_id}").json()
     assert detail["data_requests"]["deletion_due_at"] == first.json()["deletion_due_at"]
-    (row,) = recruiter.get(f"/api/v1/roles/{org.role_id}/candidates").json()
+    (row,) = recruiter.get(f"/api/v1/roles/{org.role_id}/candidates").json()["items"]
     assert row["deletion_due_at"] == first.json()["deletion_due_at"]
     with unit_of_work() as session:
         logged = [e for e in session.scalars(select(AuditEvent))
@@ -236,7 +236,7 @@ def test_a_human_review_request_is_flagged_to_recruiters_and_logged_without_the_
     requests = recruiter.get(f"/api/v1/interviews/{org.interview_id}").json()["data_requests"]
     assert requests["human_review_message"] == "Please have a person look again."
     assert requests["human_review_requested_at"] is not None
-    (row,) = recruiter.get(f"/api/v1/roles/{org.role_id}/candidates").json()
+    (row,) = recruiter.get(f"/api/v1/roles/{org.role_id}/candidates").json()["items"]
     assert row["human_review_requested_at"] == requests["human_review_requested_at"]
     with unit_of_work() as session:
         (event,) = [e for e in session.scalars(select(AuditEvent))

@@ -4,6 +4,7 @@ decision; a psychologist edits the rubric into a new version."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from services.worker.scoring import score_answer
 from services.worker.transcription import transcribe_answer
 from tests.services.conftest import PASSWORD, Org, RecordingPublisher, complete_with_score
 from tests.services.pipeline import SPEECH, upload
+from tests.services.test_notes_cv import minimal_pdf
 from tests.web.conftest import PageLog
 
 pytestmark = pytest.mark.slow
@@ -191,6 +193,65 @@ def test_a_psychologist_cannot_open_a_candidate(
     page.goto(f"/staff/#/interviews/{org.interview_id}")
     expect(page.get_by_role("heading", name="Not available to your role")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Cand a")
+    assert log.problems(SIGNED_OUT) == []
+
+
+def _pdf_viewer_started(page: Page, timeout: float = 10.0) -> bool:
+    """Whether Chromium's PDF viewer (an embed in a frame of the PDF's URL) is on the page."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            viewer = frame.locator('embed[type="application/x-google-chrome-pdf"]')
+            if frame.url.endswith("/cv/file") and viewer.count():
+                return True
+        page.wait_for_timeout(200)
+    return False
+
+
+def test_a_recruiter_keeps_a_cv_and_a_note_on_the_candidate_page(
+    org: Org, live_server: str, launch: Callable[..., Browser], tmp_path: Path
+) -> None:
+    document = tmp_path / "Cand a CV.pdf"
+    document.write_bytes(minimal_pdf())
+    page = launch().new_page(base_url=live_server)
+    log = PageLog.attach(page)
+    _sign_in(page, org, "recruiter")
+    expect(page.get_by_role("heading", name="Roles", level=1)).to_be_visible()
+    page.goto(f"/staff/#/interviews/{org.interview_id}")
+
+    cv = page.locator("section", has=page.get_by_role("heading", name="CV", exact=True))
+    expect(cv).to_contain_text("The AI never sees the CV")
+    cv.get_by_label("CV (PDF)").set_input_files(document)
+    cv.get_by_role("button", name="Upload CV").click()
+    expect(page.locator("#toast")).to_contain_text("CV uploaded.")
+    expect(cv).to_contain_text("Cand a CV.pdf")
+    viewer = cv.locator("iframe.cv-frame")
+    expect(viewer).to_be_visible()
+    served = page.evaluate(
+        "src => fetch(src).then(r => [r.status, r.headers.get('content-type'),"
+        " r.headers.get('content-disposition')])",
+        viewer.get_attribute("src"),
+    )
+    assert served[:2] == [200, "application/pdf"] and served[2].startswith("inline;")
+    # Chromium's own PDF viewer starts inside the frame, despite the file's `sandbox` policy.
+    assert _pdf_viewer_started(page), [f.url for f in page.frames]
+    expect(cv.get_by_role("link", name="Download")).to_have_attribute(
+        "href", re.compile(r"/cv/file\?download=true$"))
+
+    notes = page.locator("aside", has=page.get_by_role("heading", name="Notes"))
+    notes.get_by_label("New note").fill("Phoned: available from March.")
+    notes.get_by_role("button", name="Add note").click()
+    expect(notes.locator(".note")).to_have_count(1)
+    expect(notes.locator(".note").first).to_contain_text("Phoned: available from March.")
+    expect(notes.locator(".note").first).to_contain_text("Recruiter")
+    page.reload()
+    expect(notes.locator(".note")).to_contain_text("Phoned: available from March.")
+    expect(cv).to_contain_text("Cand a CV.pdf")
+
+    with unit_of_work() as session:
+        actions = [e.action for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.org_id == org.org_id))]
+    assert {"cv.uploaded", "cv.viewed", "note.added"} <= set(actions)
     assert log.problems(SIGNED_OUT) == []
 
 

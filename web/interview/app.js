@@ -6,6 +6,7 @@ import { ApiError, get, getBinary, post, put, setInviteToken } from "/shared/api
 import { announce, clock, durationWords, h, render, sleep } from "/shared/dom.js";
 import { Avatar } from "/interview/avatar.js";
 import { rightsSection } from "/interview/rights.js";
+import { OPEN_LINK_PREFIX, openLinkPage } from "/interview/open-link.js";
 import {
   AnswerRecorder, LevelMeter, openDevices, pickMimeType, recordSample, stopStream,
 } from "/interview/recorder.js";
@@ -173,7 +174,18 @@ window.addEventListener("hashchange", () => window.location.reload());
 async function boot() {
   const token = decodeURIComponent((window.location.hash || "").replace(/^#/, "")).trim();
   if (!token) { linkProblem(null); return; }
+  if (token.startsWith(OPEN_LINK_PREFIX)) {
+    await openLinkPage(token.slice(OPEN_LINK_PREFIX.length), { show, contextEl, onJoined: joined });
+    return;
+  }
   setInviteToken(token);
+  await load();
+}
+
+/** An interview made from an open link continues under its own token, as if opened from it. */
+async function joined(inviteToken) {
+  window.history.replaceState(null, "", `#${inviteToken}`);
+  setInviteToken(inviteToken);
   await load();
 }
 

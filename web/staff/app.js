@@ -1,15 +1,22 @@
 // Parley for staff: sign-in, then a small hash-routed single page.
 //   #/roles                 roles list (admin, recruiter)
 //   #/roles/<id>            script, thresholds, invitations, candidates
-//   #/interviews/<id>       a candidate's answers, recordings, transcripts and the decision form
+//   #/roles/new, #/roles/<id>/edit   the role editor with its band preview (role-editor.js)
+//   #/interviews/<id>       a candidate's answers, recordings, transcripts and the decision form,
+//                           their CV and recruiters' notes (cv-notes.js)
 //   #/rubrics, #/questions  the rubric and the question bank (everyone; psychologists start here)
 //   #/users, #/audit        administration (admin)
+//   #/webhooks              webhooks to an applicant tracking system (admin; webhooks.js)
 
 import { ApiError, get, post, put, setCsrfToken } from "/shared/api.js";
 import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
 import {
   ANSWER_STATES, BANDS, GATES, INTERVIEW_STATES, QUALITY_FLAGS, ROLES, STATUSES, labelOf, toneOf,
 } from "/shared/labels.js";
+import { cvPanel, notesPanel } from "./cv-notes.js";
+import { viewRoleEditor } from "./role-editor.js";
+import { viewWebhooks } from "./webhooks.js";
+import { invitationPanel, openLinkSection } from "./invitations.js";
 
 const main = document.getElementById("main");
 const toastEl = document.getElementById("toast");
@@ -29,10 +36,13 @@ const NAV = [
   { href: "#/questions", label: "Question bank", roles: ALL },
   { href: "#/users", label: "Users", roles: ADMIN },
   { href: "#/audit", label: "Audit log", roles: ADMIN },
+  { href: "#/webhooks", label: "Webhooks", roles: ADMIN },
 ];
 
 const ROUTES = [
   { re: /^\/roles$/, view: viewRoles, roles: RECRUITING },
+  { re: /^\/roles\/new$/, view: () => viewRoleEditor(null), roles: RECRUITING },
+  { re: /^\/roles\/([\w-]+)\/edit$/, view: viewRoleEditor, roles: RECRUITING },
   { re: /^\/roles\/([\w-]+)$/, view: viewRole, roles: RECRUITING },
   { re: /^\/roles\/([\w-]+)\/fairness$/, view: viewFairness, roles: ADMIN },
   { re: /^\/interviews\/([\w-]+)$/, view: viewInterview, roles: RECRUITING },
@@ -40,6 +50,7 @@ const ROUTES = [
   { re: /^\/questions$/, view: viewQuestions, roles: ALL },
   { re: /^\/users$/, view: viewUsers, roles: ADMIN },
   { re: /^\/audit$/, view: viewAudit, roles: ADMIN },
+  { re: /^\/webhooks$/, view: viewWebhooks, roles: ADMIN },
 ];
 
 const state = {
@@ -53,13 +64,13 @@ let routeSeq = 0;
 
 // ---------------------------------------------------------------- helpers
 
-function toast(message, tone = "info") {
+export function toast(message, tone = "info") {
   announce(toastEl, message, tone);
   window.clearTimeout(toast.timer);
   toast.timer = window.setTimeout(() => { toastEl.textContent = ""; }, 6000);
 }
 
-function chip(text, tone = "", extra = "") {
+export function chip(text, tone = "", extra = "") {
   return h("span", { class: ["chip", tone && `chip--${tone}`, extra] }, text);
 }
 
@@ -68,13 +79,13 @@ function demoTag() {
     "synthesised demo");
 }
 
-function errorBox(err, retry) {
+export function errorBox(err, retry) {
   return h("div", { class: "notice notice--danger", role: "alert" },
     h("p", {}, err.message || "Something went wrong."),
     retry ? h("button", { type: "button", class: "btn btn--secondary btn--small", onclick: retry }, "Try again") : null);
 }
 
-function pageHead(title, { crumbs = [], lead, extra } = {}) {
+export function pageHead(title, { crumbs = [], lead, extra } = {}) {
   return h("div", { class: "page-head" },
     crumbs.length ? h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" },
       crumbs.flatMap(([label, href], i) => [i ? " / " : "", h("a", { href }, label)])) : null,
@@ -82,7 +93,7 @@ function pageHead(title, { crumbs = [], lead, extra } = {}) {
     lead ? h("p", {}, lead) : null);
 }
 
-function table(headers, rows, { caption, stack = true, empty = "Nothing here yet." } = {}) {
+export function table(headers, rows, { caption, stack = true, empty = "Nothing here yet." } = {}) {
   if (!rows.length) return h("p", { class: "muted" }, empty);
   return h("div", { class: "table-wrap" },
     h("table", { class: stack ? "table-stack" : "" },
@@ -92,7 +103,7 @@ function table(headers, rows, { caption, stack = true, empty = "Nothing here yet
         cells.map((cell, i) => h("td", { "data-label": headers[i] }, cell)))))));
 }
 
-async function rubrics() {
+export async function rubrics() {
   if (!state.rubrics) state.rubrics = await get("/rubrics");
   return state.rubrics;
 }
@@ -106,6 +117,21 @@ async function competencyNames(rubricVersionId) {
     for (const v of ordered) for (const c of v.competencies) names[c.key] = c.name;
   } catch { /* fall back to keys */ }
   return (key) => names[key] || key.replace(/[-_]/g, " ");
+}
+
+/** The rubric's anchored levels nearest a score's level, one per indicator: what it matched. */
+function matchedAnchors(score) {
+  const version = (state.rubrics || []).find((v) => v.id === score.rubric_version_id);
+  const competency = version?.competencies.find((c) => c.key === score.competency_key);
+  if (!competency || score.level == null) return null;
+  const level = Math.round(score.level);
+  const rows = competency.indicators.map((ind) => ({ ind, lv: ind.levels.find((l) => l.level === level) }))
+    .filter((x) => x.lv);
+  if (!rows.length) return null;
+  return h("details", { class: "anchors" },
+    h("summary", {}, `Rubric anchors at level ${level}`),
+    h("ul", {}, rows.map(({ ind, lv }) => h("li", {},
+      h("span", { class: "level-label" }, `${ind.text} · ${lv.label}: `), lv.anchor))));
 }
 
 function markViewed(interviewId, item) {
@@ -293,6 +319,7 @@ async function viewRoles() {
     title: "Roles",
     node: h("div", {},
       pageHead("Roles", { lead: "Each role has one script of questions, asked the same way to every candidate." }),
+      h("p", { class: "btn-row" }, h("a", { class: "btn", href: "#/roles/new" }, "New role")),
       roles.length ? h("ul", { class: "role-list" }, cards) : h("p", { class: "muted" }, "No roles yet.")),
   };
 }
@@ -313,6 +340,8 @@ async function viewRole(roleId) {
   const candidatesBox = h("div", {});
   const node = h("div", {},
     pageHead(role.title, { crumbs: [["Roles", "#/roles"]], lead: role.description }),
+    h("p", { class: "row" }, h("a", { class: "btn btn--secondary", href: `#/roles/${role.id}/edit` }, "Edit role"),
+      role.candidates_started ? h("span", { class: "muted small" }, "Candidates have started: the questions, their order, the rubric version and the retakes are fixed.") : null),
     state.me.user.role === "admin"
       ? h("p", {}, h("a", { href: `#/roles/${role.id}/fairness` }, "Adverse-impact report for this role")) : null,
     h("ul", { class: "settings-list", "aria-label": "Interview settings" },
@@ -332,6 +361,7 @@ async function viewRole(roleId) {
           + "at or above the exceeds level is shown as a strength."),
         thresholds)),
     isRecruiting() ? inviteSection(role, () => loadCandidates(role, candidatesBox)) : null,
+    isRecruiting() ? openLinkSection(role, () => loadCandidates(role, candidatesBox)) : null,
     isRecruiting() ? h("section", { "aria-labelledby": "cand-h" },
       h("h2", { id: "cand-h" }, "Candidates"),
       h("p", { class: "muted small" }, "Every candidate stays visible here. Statuses change only when a person records a decision."),
@@ -507,31 +537,110 @@ export function processingSummary(answers, total) {
   return { text: parts.join(" · "), tone };
 }
 
+// The list's filters per role, kept while the page is open so "back" finds them as they were.
+const listFilters = new Map();
+const PAGE_SIZE = 50;
+
+/** The ranked list: filters, search and sort run on the server, a page at a time. */
 async function loadCandidates(role, box) {
-  try {
-    const rows = await get(`/roles/${role.id}/candidates`);
-    const total = role.script.length;
-    render(box, table(["Candidate", "Fit", "Competencies", "Interview", "Processing", "Status"], rows.map((row) => {
-      const summary = processingSummary(row.answers, total);
-      return [
-        h("div", { class: "candidate-cell" },
-          h("a", { class: "candidate-name", href: `#/interviews/${row.interview_id}` }, row.candidate_name),
-          row.is_synthetic ? demoTag() : null,
-          h("span", { class: "muted small" }, row.candidate_email),
-          row.deletion_due_at ? chip(`Deletion requested, due ${formatDate(row.deletion_due_at)}`, "danger") : null,
-          row.human_review_requested_at ? chip("Asked for a human review", "warning") : null),
-        row.fit == null ? h("span", { class: "muted small" }, "not scored yet") : h("strong", {}, `${Math.round(row.fit)}`),
-        h("div", { class: "row chips" }, (row.competencies || []).map((c) =>
-          h("span", { class: ["chip", `chip--${toneOf(BANDS, c.band) || "plain"}`], title: `${labelOf(BANDS, c.band)} · ${Math.round(c.score)}/100` },
-            `${c.key.replace(/_/g, " ")}: ${c.band || `${Math.round(c.score)}/100, no threshold set`}`))),
-        chip(labelOf(INTERVIEW_STATES, row.state), toneOf(INTERVIEW_STATES, row.state)),
-        h("span", { class: summary.tone ? `processing--${summary.tone}` : "" }, summary.text),
-        chip(labelOf(STATUSES, row.status), "", "chip--outline"),
-      ];
-    }), { empty: "No candidates invited yet." }));
-  } catch (err) {
-    render(box, errorBox(err, () => loadCandidates(role, box)));
+  const filters = listFilters.get(role.id) || { q: "", state: "", status: "", attention: "", sort: "fit", bands: {} };
+  listFilters.set(role.id, filters);
+  const competency = await competencyNames(role.rubric_version_id);
+  const count = h("p", { class: "muted small", role: "status", "aria-live": "polite" });
+  const results = h("div", {});
+  const more = h("button", { type: "button", class: "btn btn--secondary", hidden: true }, "Show more candidates");
+  let cursor = null;
+  let seq = 0;
+
+  const select = (label, key, options, target = filters) => {
+    const control = h("select", { name: key, onchange: () => { target[key] = control.value; reload(); } },
+      options.map(([value, text]) => h("option", { value, selected: (target[key] || "") === value }, text)));
+    return field(label, control);
+  };
+  const search = h("input", { type: "search", name: "q", value: filters.q, autocomplete: "off",
+    placeholder: "Name or email" });
+  let typing = null;
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { filters.q = search.value; reload(); }, 250);
+  });
+  const bandOptions = [["", "Any"], ["below", labelOf(BANDS, "below")], ["meets", labelOf(BANDS, "meets")], ["exceeds", labelOf(BANDS, "exceeds")]];
+  const bar = h("form", { class: "filter-bar", role: "search", "aria-label": "Filter candidates",
+    onsubmit: (e) => { e.preventDefault(); clearTimeout(typing); filters.q = search.value; reload(); } },
+    field("Search", search),
+    select("Sort by", "sort", [["fit", "Overall fit, best first"], ["newest", "Newest invitation first"], ["name", "Name, A to Z"]]),
+    select("Interview", "state", [["", "Any"], ...Object.entries(INTERVIEW_STATES)]),
+    select("Status", "status", [["", "Any"], ...Object.entries(STATUSES)]),
+    select("Needs attention", "attention", [["", "Any"], ["human_review", "Asked for a human review"],
+      ["deletion", "Asked for deletion"], ["failed", "An answer failed processing"]]),
+    role.thresholds.map((t) => select(competency(t.competency_key), t.competency_key, bandOptions, filters.bands)),
+    h("button", { type: "button", class: "btn btn--ghost", onclick: () => {
+      Object.assign(filters, { q: "", state: "", status: "", attention: "", sort: "fit", bands: {} });
+      loadCandidates(role, box);
+    } }, "Clear filters"));
+
+  function query() {
+    const params = new URLSearchParams({ sort: filters.sort, limit: String(PAGE_SIZE) });
+    for (const key of ["q", "state", "status", "attention"]) if (filters[key]) params.set(key, filters[key]);
+    for (const [key, band] of Object.entries(filters.bands)) if (band) params.append("band", `${key}:${band}`);
+    if (cursor) params.set("cursor", cursor);
+    return params;
   }
+
+  async function fetchPage(append) {
+    const mine = ++seq;
+    more.disabled = true;
+    try {
+      const page = await get(`/roles/${role.id}/candidates?${query()}`);
+      if (mine !== seq) return;
+      const narrowed = filters.q || filters.state || filters.status || filters.attention || Object.values(filters.bands).some(Boolean);
+      count.textContent = narrowed
+        ? `${page.total} candidate${page.total === 1 ? "" : "s"} match these filters. Clear them to see everyone.`
+        : `${page.total} candidate${page.total === 1 ? "" : "s"} in this role.`;
+      const rows = page.items.map((row) => candidateRow(row, role.script.length));
+      if (append) {
+        results.querySelector("tbody")?.append(...rows.map((cells) => h("tr", {}, cells.map((c, i) =>
+          h("td", { "data-label": CANDIDATE_COLUMNS[i] }, c)))));
+      } else {
+        render(results, table(CANDIDATE_COLUMNS, rows, { empty: narrowed ? "No candidate matches these filters." : "No candidates invited yet." }));
+      }
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) {
+      if (mine === seq) render(results, errorBox(err, () => reload()));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  function reload() { cursor = null; return fetchPage(false); }
+  more.addEventListener("click", () => fetchPage(true));
+
+  render(box, bar, count, results, h("div", { class: "btn-row" }, more));
+  await reload();
+}
+
+const CANDIDATE_COLUMNS = ["Candidate", "Fit", "Competencies", "Interview", "Processing", "Status"];
+
+function candidateRow(row, questions) {
+  const summary = processingSummary(row.answers, questions);
+  return [
+    h("div", { class: "candidate-cell" },
+      h("a", { class: "candidate-name", href: `#/interviews/${row.interview_id}` }, row.candidate_name),
+      row.is_synthetic ? demoTag() : null,
+      h("span", { class: "muted small" }, row.candidate_email),
+      row.deletion_due_at ? chip(`Deletion requested, due ${formatDate(row.deletion_due_at)}`, "danger") : null,
+      row.human_review_requested_at ? chip("Asked for a human review", "warning") : null,
+      row.invitation_expired ? chip("Invitation expired", "warning")
+        : row.invitation_expires_at && ["invited", "consented", "in_progress"].includes(row.state)
+          ? h("span", { class: "muted small" }, `Invitation expires ${formatDate(row.invitation_expires_at)}`) : null),
+    row.fit == null ? h("span", { class: "muted small" }, "not scored yet") : h("strong", {}, `${Math.round(row.fit)}`),
+    h("div", { class: "row chips" }, (row.competencies || []).map((c) =>
+      h("span", { class: ["chip", `chip--${toneOf(BANDS, c.band) || "plain"}`], title: `${labelOf(BANDS, c.band)} · ${Math.round(c.score)}/100${c.overridden ? " · set by a person" : ""}` },
+        `${c.key.replace(/_/g, " ")}: ${c.band || `${Math.round(c.score)}/100, no threshold set`}${c.overridden ? " (override)" : ""}`))),
+    chip(labelOf(INTERVIEW_STATES, row.state), toneOf(INTERVIEW_STATES, row.state)),
+    h("span", { class: summary.tone ? `processing--${summary.tone}` : "" }, summary.text),
+    chip(labelOf(STATUSES, row.status), "", "chip--outline"),
+  ];
 }
 
 // ---------------------------------------------------------------- one candidate
@@ -573,10 +682,22 @@ async function viewInterview(interviewId) {
       "This candidate declined the AI assessment and asked for a human-only review. Contact them about the next step.") : null,
     dataRequestNotices(interview.data_requests),
     summary,
+    candidateFiles(interview),
     h("div", { class: "review-layout" },
       h("section", { "aria-label": "Answers" }, answers),
-      h("div", {}, decisionPanel(interview, statusChip), accommodationsPanel(interview))));
+      h("div", {}, decisionPanel(interview, statusChip), accommodationsPanel(interview),
+        invitationPanel(interview))));
   return { title: interview.candidate_name, node };
+}
+
+/** The CV and the notes recruiters keep with the candidate (cv-notes.js). */
+function candidateFiles(interview) {
+  const hooks = {
+    toast,
+    viewed: (item) => markViewed(interview.interview_id, item),
+    signedOut: () => showSignIn("Your session has ended. Sign in again to continue."),
+  };
+  return h("div", { class: "review-layout" }, cvPanel(interview, hooks), notesPanel(interview, hooks));
 }
 
 function formatDate(iso) {
@@ -723,6 +844,7 @@ function scoreBlock(interviewId, answer, audio, competency) {
             onclick: () => { markViewed(interviewId, `answer:${answer.id}:recording`); seekAndPlay(audio, e.start); } },
           `“${e.text}”`, h("span", { class: "muted small" }, ` ${clock(e.start)}`))
           : `“${e.text}”`))) : h("p", { class: "muted small" }, "No sentence stands out as evidence."),
+    matchedAnchors(score),
     h("p", { class: "transcript-meta" }, `model ${score.model_version} · rubric ${score.rubric_version_id.slice(0, 8)}`))));
 }
 

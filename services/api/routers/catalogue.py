@@ -1,4 +1,5 @@
-"""Rubric versions and the question bank: every staff member reads, rubric editors change."""
+"""Rubric versions and the question bank: every staff member reads, rubric editors change
+rubrics, and recruiters and psychologists add questions."""
 
 from __future__ import annotations
 
@@ -103,12 +104,27 @@ def list_questions(staff: AnyStaff, session: DbSession) -> list[Question]:
     return roles.list_questions(session)
 
 
+@router.post("/questions", response_model=schemas.QuestionOut, status_code=201)
+def write_question(body: schemas.QuestionIn, staff: AnyStaff, session: DbSession) -> Question:
+    """A question of the organisation's own, for a competency of the chosen rubric version."""
+    return roles.write_question(
+        session,
+        org_id=staff.org_id,
+        actor=staff.actor,
+        rubric_version_id=body.rubric_version_id,
+        competency_key=body.competency_key,
+        text=body.text,
+    )
+
+
 @router.get("/question-bank", response_model=list[schemas.BankQuestionOut])
 def get_question_bank(staff: AnyStaff) -> tuple[bank.BankQuestion, ...]:
     return bank.question_bank()
 
 
 @router.post("/question-bank/install", response_model=schemas.BankInstallOut)
-def install_question_bank(staff: RubricEditors, session: DbSession) -> dict[str, int]:
-    """Add the shipped questions the organisation does not have yet; safe to repeat."""
+def install_question_bank(staff: AnyStaff, session: DbSession) -> dict[str, int]:
+    """Add the shipped questions the organisation does not have yet; safe to repeat.
+
+    Recruiters too: they build scripts from the bank in the role editor."""
     return {"added": bank.install_bank(session, org_id=staff.org_id, actor=staff.actor)}

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, Response
 
 from services.api import schemas
 from services.api.deps import DbSession, Recruiting, StorageDep
-from services.core.interviews import media, privacy, review
+from services.core.interviews import media, privacy, reminders, review
 from services.core.interviews.orm import Decision
 from services.core.scoring import overrides
 from services.core.scoring import review as scores
@@ -56,6 +56,7 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
         "scoring_model": scores.model_in_use(session),
         "accommodations": asdict(review.accommodations_of(interview)),
         "data_requests": asdict(privacy.requests_of(interview)),
+        "invitation": asdict(reminders.status_of(interview)),
     }
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
@@ -24,11 +26,12 @@ from services.api.uploads import read_body
 from services.core import jobs
 from services.core.audit import service as audit
 from services.core.errors import Invalid
-from services.core.interviews import invitations, review, speech
+from services.core.interviews import invitations, reminders, speech
+from services.core.interviews.orm import Interview
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
 from services.core.roles.orm import JobRole
-from services.core.scoring import review as scores
+from services.core.scoring import standings
 from services.core.settings import Settings
 
 router = APIRouter(tags=["roles"])
@@ -73,9 +76,60 @@ def create_role(
     return role
 
 
-@router.get("/roles/{role_id}", response_model=schemas.RoleOut)
-def get_role(role_id: str, staff: AnyStaff, session: DbSession) -> JobRole:
-    return roles.get_role(session, role_id=role_id)
+def _detail(session: Session, role: JobRole) -> schemas.RoleDetailOut:
+    return schemas.RoleDetailOut(
+        **schemas.RoleOut.model_validate(role).model_dump(),
+        candidates_started=roles.candidates_started(session, role_id=role.id),
+    )
+
+
+@router.get("/roles/{role_id}", response_model=schemas.RoleDetailOut)
+def get_role(role_id: str, staff: AnyStaff, session: DbSession) -> schemas.RoleDetailOut:
+    return _detail(session, roles.get_role(session, role_id=role_id))
+
+
+@router.put("/roles/{role_id}", response_model=schemas.RoleDetailOut)
+def update_role(
+    role_id: str,
+    body: schemas.RoleIn,
+    staff: Recruiting,
+    session: DbSession,
+    settings: SettingsDep,
+    storage: StorageDep,
+    publisher: PublisherDep,
+) -> schemas.RoleDetailOut:
+    """Edit a role; once a candidate has started, its script, rubric version and retakes stay."""
+    role = roles.update_role(
+        session,
+        actor=staff.actor,
+        role_id=role_id,
+        title=body.title,
+        description=body.description,
+        rubric_version_id=body.rubric_version_id,
+        question_ids=body.question_ids,
+        thresholds=_thresholds(body.thresholds),
+        think_seconds=body.think_seconds,
+        answer_seconds=body.answer_seconds,
+        retakes=body.retakes,
+    )
+    speech.prepare_role(
+        session, storage=storage, publisher=publisher, voice=settings.tts_voice, role=role
+    )
+    return _detail(session, role)
+
+
+@router.get("/roles/{role_id}/score-distribution", response_model=schemas.ScoreDistributionOut)
+def score_distribution(role_id: str, staff: Recruiting, session: DbSession) -> dict[str, object]:
+    """Per competency, the candidates' current scores in 20 bins of 5 points (band preview)."""
+    role = roles.get_role(session, role_id=role_id)
+    counts = standings.distribution(session, role_id=role.id)
+    return {
+        "role_id": role.id,
+        "competencies": [
+            {"competency_key": key, "counts": bins, "candidates": sum(bins)}
+            for key, bins in sorted(counts.items())
+        ],
+    }
 
 
 @router.put("/roles/{role_id}/thresholds", response_model=schemas.RoleOut)
@@ -236,34 +290,37 @@ def _safe_cell(text: str) -> str:
 def export_candidates(role_id: str, staff: Recruiting, session: DbSession) -> Response:
     """The ranking as a spreadsheet: every candidate, best fit first, a column per competency."""
     role = roles.get_role(session, role_id=role_id)
-    ranked = scores.ranked(session, interviews=review.list_interviews(session, role_id=role_id))
+    pages = list(_all_pages(session, role_id))
     keys = sorted({t.competency_key for t in role.thresholds} | {
-        c.key for row in ranked for c in row.competencies
+        s.competency_key for page in pages for rows in page.standings.values() for s in rows
     })
     buffer = io.StringIO()
     out = csv.writer(buffer)
     out.writerow(["rank", "candidate", "email", "interview_state", "status", "fit",
                   *(f"{k}_score" for k in keys), *(f"{k}_band" for k in keys), "interview_id"])
-    for rank, row in enumerate(ranked, start=1):
-        by_key = {c.key: c for c in row.competencies}
-        out.writerow([
-            rank if row.fit is not None else "",
-            _safe_cell(row.interview.candidate.name),
-            _safe_cell(row.interview.candidate.email),
-            row.interview.state.value,
-            row.interview.status,
-            "" if row.fit is None else row.fit,
-            *("" if k not in by_key else by_key[k].score for k in keys),
-            *("" if k not in by_key else by_key[k].band or "" for k in keys),
-            row.interview.id,
-        ])
+    rank = 0
+    for page in pages:
+        for interview in page.interviews:
+            by_key = {s.competency_key: s for s in page.standings[interview.id]}
+            rank += 1
+            out.writerow([
+                rank if interview.fit is not None else "",
+                _safe_cell(interview.candidate.name),
+                _safe_cell(interview.candidate.email),
+                interview.state.value,
+                interview.status,
+                "" if interview.fit is None else interview.fit,
+                *("" if k not in by_key else by_key[k].score for k in keys),
+                *("" if k not in by_key else by_key[k].band or "" for k in keys),
+                interview.id,
+            ])
     audit.record(
         session,
         org_id=role.org_id,
         actor=staff.actor,
         action="ranking.exported",
         subject=f"role:{role.id}",
-        data={"candidates": len(ranked)},
+        data={"candidates": rank},
     )
     return Response(
         buffer.getvalue(),
@@ -272,22 +329,80 @@ def export_candidates(role_id: str, staff: Recruiting, session: DbSession) -> Re
     )
 
 
-@router.get("/roles/{role_id}/candidates", response_model=list[schemas.CandidateRow])
-def list_candidates(role_id: str, staff: Recruiting, session: DbSession) -> list[dict[str, object]]:
-    """Every candidate of the role, best overall fit first; none is ever left out."""
-    return [
-        {
-            "interview_id": row.interview.id,
-            "candidate_name": row.interview.candidate.name,
-            "candidate_email": row.interview.candidate.email,
-            "is_synthetic": row.interview.candidate.is_synthetic,
-            "state": row.interview.state.value,
-            "status": row.interview.status,
-            "answers": row.interview.answers,
-            "competencies": row.competencies,
-            "fit": row.fit,
-            "deletion_due_at": row.interview.deletion_due_at,
-            "human_review_requested_at": row.interview.human_review_requested_at,
-        }
-        for row in scores.ranked(session, interviews=review.list_interviews(session, role_id=role_id))
-    ]
+def _all_pages(session: Session, role_id: str) -> Iterator[standings.Page]:
+    cursor = None
+    while True:
+        page = standings.page(session, role_id=role_id, cursor=cursor, limit=1000)
+        yield page
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+@router.get("/roles/{role_id}/candidates", response_model=schemas.CandidatePage)
+def list_candidates(
+    role_id: str,
+    staff: Recruiting,
+    session: DbSession,
+    state: Annotated[list[str], Query(description="Interview states to show.")] = [],  # noqa: B006
+    status: Annotated[list[str], Query(description="Statuses to show.")] = [],  # noqa: B006
+    band: Annotated[
+        list[str], Query(description="competency:band, e.g. communication:exceeds; all must hold.")
+    ] = [],  # noqa: B006
+    q: Annotated[str, Query(max_length=200, description="Part of a name or email.")] = "",
+    scored: bool | None = None,
+    attention: Annotated[
+        str | None, Query(description="human_review, deletion or failed")
+    ] = None,
+    sort: Annotated[str, Query(description="fit (best first), newest or name")] = "fit",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, object]:
+    """A role's candidates, best overall fit first, a page at a time; none is ever left out.
+
+    Filters narrow what one page shows on request; without any the pages hold every candidate.
+    `next_cursor` fetches the following page.
+    """
+    roles.get_role(session, role_id=role_id)
+    filters = standings.Filters(
+        states=state, statuses=status, bands=[standings.parse_band(b) for b in band],
+        search=q, scored=scored, attention=attention,
+    )
+    page = standings.page(
+        session, role_id=role_id, filters=filters, sort=sort, cursor=cursor, limit=limit
+    )
+    return {
+        "total": page.total,
+        "next_cursor": page.next_cursor,
+        "items": [_row(interview, page) for interview in page.interviews],
+    }
+
+
+def _row(interview: Interview, page: standings.Page) -> dict[str, object]:
+    return {
+        "interview_id": interview.id,
+        "candidate_name": interview.candidate.name,
+        "candidate_email": interview.candidate.email,
+        "is_synthetic": interview.candidate.is_synthetic,
+        "state": interview.state.value,
+        "status": interview.status,
+        "answers": interview.answers,
+        "competencies": [
+            {
+                "key": s.competency_key,
+                "score": s.score,
+                "band": s.band,
+                "required_level": page.thresholds.get(s.competency_key, (None, None))[0],
+                "exceeds_level": page.thresholds.get(s.competency_key, (None, None))[1],
+                "answers": s.answers,
+                "model_score": s.model_score,
+                "overridden": s.overridden,
+            }
+            for s in page.standings[interview.id]
+        ],
+        "fit": interview.fit,
+        "deletion_due_at": interview.deletion_due_at,
+        "human_review_requested_at": interview.human_review_requested_at,
+        "invitation_expires_at": interview.invitation.expires_at,
+        "invitation_expired": reminders.status_of(interview).expired,
+    }

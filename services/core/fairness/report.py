@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from services.core.fairness.orm import SelfIdentification
 from services.core.fairness.service import PREFER_NOT_TO_SAY
-from services.core.interviews.orm import Interview
+from services.core.roles.orm import JobRole
 from services.core.scoring import review
+from services.core.scoring.orm import CompetencyStanding
+from services.core.scoring.service import band
 
 UNKNOWN = "unknown"
 SMALL_SHARE = 0.02
@@ -219,15 +221,29 @@ def overall_band(results: list[review.CompetencyResult]) -> str | None:
 
 
 def outcomes_for_role(session: Session, *, role_id: str) -> tuple[list[Outcome], list[str]]:
-    """Every scored interview of the role with its self-identification; and the measures."""
-    interviews = session.scalars(select(Interview).where(Interview.role_id == role_id))
-    # The tool's own output is what a bias audit measures: people's overrides are left out.
-    ranked = [
-        r
-        for r in review.ranked(session, interviews=interviews, with_overrides=False)
-        if r.fit is not None
-    ]
-    ids = [r.interview.id for r in ranked]
+    """Every scored interview of the role with its self-identification; and the measures.
+
+    Read from the stored standings (scoring/standings.py), so a role of any size is one query.
+    The tool's own output is what a bias audit measures: people's overrides are left out, so
+    each competency counts at the model's score and is banded again from it.
+    """
+    role = session.get(JobRole, role_id)
+    thresholds = {t.competency_key: t for t in role.thresholds} if role else {}
+    by_interview: dict[str, list[review.CompetencyResult]] = {}
+    for row in session.scalars(
+        select(CompetencyStanding)
+        .where(CompetencyStanding.role_id == role_id)
+        .order_by(CompetencyStanding.interview_id, CompetencyStanding.competency_key)
+    ):
+        threshold = thresholds.get(row.competency_key)
+        by_interview.setdefault(row.interview_id, []).append(review.CompetencyResult(
+            key=row.competency_key, score=row.model_score,
+            band=band(row.model_score, threshold),
+            required_level=threshold.required_level if threshold else None,
+            exceeds_level=threshold.exceeds_level if threshold else None,
+            answers=row.answers, model_score=row.model_score,
+        ))
+    ids = list(by_interview)
     identities = {
         s.interview_id: s
         for s in session.scalars(
@@ -235,13 +251,14 @@ def outcomes_for_role(session: Session, *, role_id: str) -> tuple[list[Outcome],
         )
     } if ids else {}
     outcomes, keys = [], set()
-    for row in ranked:
-        scores = {c.key: c.score for c in row.competencies}
-        bands: dict[str, str | None] = {c.key: c.band for c in row.competencies}
+    for interview_id, competencies in by_interview.items():
+        scores = {c.key: c.score for c in competencies}
+        bands: dict[str, str | None] = {c.key: c.band for c in competencies}
         keys |= set(scores)
-        assert row.fit is not None
-        scores[OVERALL], bands[OVERALL] = row.fit, overall_band(row.competencies)
-        who = identities.get(row.interview.id)
+        fit = review.overall_fit(competencies)
+        assert fit is not None
+        scores[OVERALL], bands[OVERALL] = fit, overall_band(competencies)
+        who = identities.get(interview_id)
         outcomes.append(
             Outcome(
                 scores=scores,

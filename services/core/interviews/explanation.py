@@ -45,6 +45,7 @@ def render(data: dict[str, Any]) -> str:
         *_how_it_works(data),
         *_what_it_found(data),
         *_decisions(data),
+        *_kept_by_recruiters(data),
         *_your_rights(data),
     ]
     return "\n\n".join(sections) + "\n"
@@ -167,6 +168,23 @@ def _decisions(data: dict[str, Any]) -> list[str]:
             "\n".join(changes) or "No decision has been made yet."]
 
 
+def _kept_by_recruiters(data: dict[str, Any]) -> list[str]:
+    """The CV and notes the recruiting team keeps, which people read and the AI never does."""
+    lines = []
+    if data.get("cv"):
+        lines.append(f"- Your CV, added on {data['cv']['uploaded_at'][:10]}"
+                     + (" (`cv.pdf` in this download)." if data["cv"]["file"] else "."))
+    if data.get("notes"):
+        count = len(data["notes"])
+        lines.append(f"- {count} note{'s' if count != 1 else ''} written about you by the "
+                     "recruiting team (in `my-data.json`).")
+    if not lines:
+        return []
+    return ["## What the recruiting team keeps about you", "\n".join(lines),
+            "Only people read these. The AI never sees them: your scores come from the words "
+            "of your answers alone."]
+
+
 def _your_rights(data: dict[str, Any]) -> list[str]:
     requests = data["requests"]
     retention = data["organisation"]["retention_days"]
@@ -174,7 +192,8 @@ def _your_rights(data: dict[str, Any]) -> list[str]:
         "## Your rights",
         "From your interview link you can download this again, ask for a review by a person, "
         "or ask for everything to be deleted. Deletion removes your recordings, transcripts, "
-        "scores, consents, decisions and your name and email, within 30 days at most.",
+        "scores, consents, decisions, any CV and notes, and your name and email, within 30 "
+        "days at most.",
     ]
     if retention:
         lines.append(f"If you ask for nothing, your interview is deleted {retention} days after "

@@ -1,5 +1,6 @@
 """The download of everything held about a candidate: a zip of their recordings, transcripts,
-scores with their versions, consents, decisions and the plain-words explanation."""
+scores with their versions, consents, decisions, the CV and notes recruiters keep, and the
+plain-words explanation."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from services.core.audit.orm import AuditEvent
 from services.core.db import utcnow
 from services.core.errors import Invalid, UnsupportedMedia
 from services.core.fairness.orm import SelfIdentification
-from services.core.interviews import explanation, media, review
+from services.core.interviews import cv, explanation, media, notes, review
 from services.core.interviews.orm import Answer, Consent, Interview, Score, Transcript
 from services.core.interviews.privacy import requests_of
 from services.core.organisations.orm import Organisation
@@ -47,6 +48,7 @@ def export_data(
             if item["transcript"] is not None:
                 archive.writestr(f"transcripts/question-{item['question']}.txt",
                                  item["transcript"]["text"] + "\n")
+        _write_cv(archive, storage, session, interview, data)
         archive.writestr("explanation.md", explanation.render(data))
         archive.writestr("my-data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str))
         files = len(archive.namelist())
@@ -84,6 +86,21 @@ def _write_recording(
         return 0
     item["recording"] = name
     return 1
+
+
+def _write_cv(
+    archive: zipfile.ZipFile, storage: MediaStorage, session: Session, interview: Interview,
+    data: dict[str, Any],
+) -> None:
+    """The CV recruiters keep, as `cv.pdf`; its name and date are in my-data.json."""
+    row = cv.cv_of(session, interview_id=interview.id)
+    if row is None:
+        return
+    try:
+        archive.writestr("cv.pdf", storage.get(row.storage_key), compress_type=zipfile.ZIP_STORED)
+        data["cv"]["file"] = "cv.pdf"
+    except FileNotFoundError:
+        data["cv"]["file_note"] = "The CV's file could not be found in storage."
 
 
 def _extension(storage: MediaStorage, key: str, answer: Answer) -> str:
@@ -133,6 +150,9 @@ def _collect(session: Session, *, interview: Interview) -> dict[str, Any]:
              "reason": d.reason}
             for d in review.decisions_of(session, interview=interview)
         ],
+        "cv": _cv(session, interview),
+        "notes": [{"at": _iso(n.created_at), "text": n.body}
+                  for n in reversed(notes.notes_of(session, interview_id=interview.id))],
         "activity": _activity(session, interview),
     }
 
@@ -208,6 +228,14 @@ def _answer(answer: Answer, facts: _AnswerFacts) -> dict[str, Any]:
             for s in facts.scores
         ],
     }
+
+
+def _cv(session: Session, interview: Interview) -> dict[str, Any] | None:
+    row = cv.cv_of(session, interview_id=interview.id)
+    if row is None:
+        return None
+    return {"filename": row.filename, "size_bytes": row.size_bytes,
+            "uploaded_at": _iso(row.uploaded_at), "file": None}
 
 
 def _self_identification(session: Session, interview: Interview) -> dict[str, str | None] | None:

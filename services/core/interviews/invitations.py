@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from services.core import mail, security
 from services.core.audit import service as audit
-from services.core.db import ORG_SCOPE, after_commit, utcnow
+from services.core.db import ORG_SCOPE, after_commit, new_id, utcnow
 from services.core.errors import Gone, NotAuthenticated
 from services.core.interviews.orm import Candidate, Interview, Invitation
 from services.core.interviews.states import InterviewState
 from services.core.roles import service as roles
-from services.core.settings import Settings
+from services.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,28 @@ def invite_candidate(
     ttl_days: int,
     is_synthetic: bool = False,
     token: str | None = None,
+    open_link_id: str | None = None,
 ) -> IssuedInvitation:
     """Create a candidate's interview for a role and the link that opens it.
 
-    `token` is for the demo loader only, whose link must be printable at every start;
-    everyone else gets a new random one.
+    The token is derived from the invitation's id and the secret key, so a reminder can carry
+    the link again (`rebuilt_token`). `token` is for the demo loader only, whose link must be
+    printable at every start.
     """
     role = roles.get_role(session, role_id=role_id)
-    token = token or security.new_token()
+    invitation_id = new_id()
+    token = token or personal_token(invitation_id)
     expires_at = utcnow() + dt.timedelta(days=ttl_days)
     candidate = Candidate(
         org_id=org_id, name=name.strip(), email=email.strip().lower(), is_synthetic=is_synthetic
     )
     invitation = Invitation(
+        id=invitation_id,
         org_id=org_id,
         token_hash=security.token_hash(token),
         expires_at=expires_at,
         created_by_id=actor_id,
+        open_link_id=open_link_id,
     )
     session.add_all([candidate, invitation])
     session.flush()
@@ -71,9 +76,25 @@ def invite_candidate(
         actor=f"user:{actor_id}" if actor_id else "system",
         action="invitation.create",
         subject=f"interview:{interview.id}",
-        data={"role_id": role.id, "expires_at": expires_at.isoformat()},
+        data={
+            "role_id": role.id,
+            "expires_at": expires_at.isoformat(),
+            **({"open_link_id": open_link_id} if open_link_id else {}),
+        },
     )
     return IssuedInvitation(interview=interview, token=token, expires_at=expires_at)
+
+
+def personal_token(invitation_id: str) -> str:
+    secret = get_settings().secret_key.get_secret_value()
+    return security.derived_token(secret, f"parley-invite:{invitation_id}")
+
+
+def rebuilt_token(invitation: Invitation) -> str | None:
+    """The invitation's token again, or None for one issued at random (before tokens were
+    derived, or by the demo) or under another secret key: only its first email holds it."""
+    token = personal_token(invitation.id)
+    return token if security.same(security.token_hash(token), invitation.token_hash) else None
 
 
 def open_interview(session: Session, *, token: str, allow_expired: bool = False) -> Interview:
@@ -141,14 +162,27 @@ def email_invitation(
         url=url,
         expires_at=issued.expires_at,
     )
-    to = interview.candidate.email
+    email_after_commit(
+        session,
+        settings=settings,
+        interview=interview,
+        subject=subject,
+        body=body,
+    )
+    return url
+
+
+def email_after_commit(
+    session: Session, *, settings: Settings, interview: Interview, subject: str, body: str
+) -> None:
+    """Email the candidate once the transaction that decided it has committed."""
+    to, interview_id = interview.candidate.email, interview.id
 
     def send() -> None:
         try:
             mail.send_email(settings, to=to, subject=subject, body=body)
         except (OSError, smtplib.SMTPException):
-            # The invitation stands and the recruiter has the link; the log says why.
-            log.exception("the invitation email to interview %s could not be sent", interview.id)
+            # What the email was about stands (the recruiter has the link); the log says why.
+            log.exception("an email to the candidate of interview %s was not sent", interview_id)
 
     after_commit(session, send)
-    return url

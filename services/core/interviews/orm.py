@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +14,8 @@ from services.core.interviews.states import AnswerState, InterviewState
 
 class Candidate(OrgScoped, Base):
     __tablename__ = "candidates"
+    # The ranked list sorts by name (scoring/standings.py) and walks this index to do it.
+    __table_args__ = (Index("ix_candidates_name_lower", func.lower(text("name"))),)
 
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), index=True)
@@ -28,12 +30,41 @@ class Invitation(OrgScoped, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[dt.datetime]
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when the candidate came through their role's open link (interviews/open_links.py).
+    open_link_id: Mapped[str | None] = mapped_column(
+        ForeignKey("open_links.id", ondelete="SET NULL"), index=True
+    )
+    # The one reminder before expiry (interviews/reminders.py), and the last time an open link
+    # emailed the link again, which it does at most every few minutes.
+    reminded_at: Mapped[dt.datetime | None]
+    resent_at: Mapped[dt.datetime | None]
+
+
+class OpenLink(OrgScoped, Base):
+    """A role's link anyone may open to get an interview of their own; only its hash is stored."""
+
+    __tablename__ = "open_links"
+
+    role_id: Mapped[str] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime | None]
+    max_candidates: Mapped[int | None]
+    candidates: Mapped[int] = mapped_column(default=0)  # interviews made through it, ever
+    active: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Interview(OrgScoped, Base):
     __tablename__ = "interviews"
+    __table_args__ = (
+        Index("ix_interviews_role_fit_sort", "role_id", "fit_sort", "id"),
+        Index("ix_interviews_role_created", "role_id", "created_at", "id"),
+    )
 
-    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
     role_id: Mapped[str] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"), index=True)
     invitation_id: Mapped[str] = mapped_column(
         ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
@@ -53,8 +84,14 @@ class Interview(OrgScoped, Base):
     deletion_due_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     human_review_requested_at: Mapped[dt.datetime | None]
     human_review_message: Mapped[str | None] = mapped_column(Text)
+    # The overall fit as the ranked list shows it, kept by scoring/standings.py whenever a score,
+    # an override or a threshold changes; `fit_sort` is the fit, or -1 before any score, so one
+    # index orders a role's candidates (see ix_interviews_role_fit_sort).
+    fit: Mapped[float | None] = mapped_column(Float)
+    fit_sort: Mapped[float] = mapped_column(Float, default=-1.0, server_default="-1")
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(lazy="selectin", order_by="Answer.created_at")
+    invitation: Mapped[Invitation] = relationship(lazy="joined", innerjoin=True)
 
 
 class Consent(OrgScoped, Base):
@@ -158,3 +195,33 @@ class Decision(OrgScoped, Base):
     to_status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     viewed: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Note(OrgScoped, Base):
+    """A recruiter's free-text note on a candidate (interviews/notes.py); never seen by scoring."""
+
+    __tablename__ = "interview_notes"
+
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CandidateCv(OrgScoped, Base):
+    """The PDF a recruiter keeps with an interview (interviews/cv.py); never seen by scoring."""
+
+    __tablename__ = "interview_cvs"
+
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), unique=True
+    )
+    storage_key: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[dt.datetime]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.core import jobs
 from services.core.audit import service as audit
 from services.core.db import utcnow
-from services.core.interviews import media
+from services.core.interviews import cv, media
 from services.core.interviews.orm import Candidate, Interview, Invitation
 from services.core.interviews.states import AnswerState
 from services.core.organisations.orm import Organisation
@@ -95,7 +95,8 @@ def request_human_review(session: Session, *, interview: Interview, message: str
 
 @dataclass(frozen=True)
 class PurgePlan:
-    """What one purge deletes: the interview's rows, and its answers' media folders."""
+    """What one purge deletes: the interview's rows, its answers' media folders and its own
+    (the CV)."""
 
     interview_id: str
     org_id: str
@@ -158,7 +159,10 @@ def plan_purge(
         interview_id=interview.id,
         org_id=interview.org_id,
         reason=reason,
-        folders=tuple(media.answer_folder(a.id) for a in interview.answers),
+        folders=(
+            *(media.answer_folder(a.id) for a in interview.answers),
+            cv.interview_folder(interview.id),
+        ),
         busy=busy,
     )
 
@@ -174,8 +178,9 @@ def purge(session: Session, *, plan: PurgePlan, files_deleted: int, now: dt.date
         return False
     candidate_id, invitation_id = interview.candidate_id, interview.invitation_id
     answers = len(interview.answers)
-    # Consents, decisions, self-identification, answers and everything under the answers
-    # (chunks, transcripts, scoring runs, scores) go with the interview: ON DELETE CASCADE.
+    # Consents, decisions, notes, the CV's record, self-identification, answers and everything
+    # under the answers (chunks, transcripts, scoring runs, scores) go with the interview:
+    # ON DELETE CASCADE.
     for statement in (
         delete(Interview).where(Interview.id == plan.interview_id),
         delete(Invitation).where(Invitation.id == invitation_id),

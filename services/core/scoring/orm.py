@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.db import Base, IdMixin, OrgScoped
@@ -68,3 +68,28 @@ class ScoreOverride(OrgScoped, Base):
     value: Mapped[float | None] = mapped_column(Float)  # 0-100, like the model's scores
     reason: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class CompetencyStanding(OrgScoped, Base):
+    """One competency of one interview as the ranked list shows it; kept by scoring/standings.py.
+
+    A copy of what scoring/review.py computes from the scores, overrides and thresholds, stored
+    so that a role of 100,000 candidates filters, sorts and pages in the database.
+    """
+
+    __tablename__ = "competency_standings"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "competency_key"),
+        # interview_id last: the band filters are answered from the index alone
+        Index("ix_competency_standings_role_key_band", "role_id", "competency_key", "band",
+              "interview_id"),
+    )
+
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    role_id: Mapped[str] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"))
+    competency_key: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)  # 0-100: a person's override when there is one
+    model_score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(16))  # None: the role sets no threshold
+    answers: Mapped[int]
+    overridden: Mapped[bool] = mapped_column(default=False)

@@ -8,7 +8,7 @@ from services.core.audit import service as audit
 from services.core.errors import Invalid
 from services.core.interviews import review as interview_review
 from services.core.interviews.orm import Interview
-from services.core.scoring import review
+from services.core.scoring import review, standings
 from services.core.scoring.orm import ScoreOverride
 
 
@@ -48,6 +48,7 @@ def override_score(
     )
     session.add(row)
     session.flush()
+    standings.refresh(session, interview_ids=[interview.id])
     audit.record(
         session,
         org_id=interview.org_id,

@@ -152,14 +152,15 @@ def band(value: float, threshold: CompetencyThreshold | None, *, levels: tuple[f
     """Below, meets or exceeds a role's threshold, comparing on the 0-100 scale."""
     if threshold is None:
         return None
-    low, high = levels
-
-    def to_100(level: float) -> float:
-        return (level - low) / (high - low) * 100
-
-    if value >= to_100(threshold.exceeds_level):
+    if value >= level_score(threshold.exceeds_level, levels=levels):
         return EXCEEDS
-    return MEETS if value >= to_100(threshold.required_level) else BELOW
+    return MEETS if value >= level_score(threshold.required_level, levels=levels) else BELOW
+
+
+def level_score(level: float, *, levels: tuple[float, float] = (1.0, 5.0)) -> float:
+    """A level of the rubric's scale on the 0-100 scale of scores (level 1 is 0, level 5 is 100)."""
+    low, high = levels
+    return (level - low) / (high - low) * 100
 
 
 def save_scores(
