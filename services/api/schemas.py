@@ -359,7 +359,10 @@ class CandidateRow(BaseModel):
 
 
 class CandidatePage(BaseModel):
-    total: int = Field(description="Candidates matching the filters, on every page together.")
+    total: int | None = Field(
+        description="Candidates matching the filters, on all pages together; on the first page "
+        "only (null on the pages reached with a cursor)."
+    )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
     items: list[CandidateRow]
 

@@ -594,7 +594,7 @@ async function loadCandidates(role, box) {
       const page = await get(`/roles/${role.id}/candidates?${query()}`);
       if (mine !== seq) return;
       const narrowed = filters.q || filters.state || filters.status || filters.attention || Object.values(filters.bands).some(Boolean);
-      count.textContent = narrowed
+      if (!append) count.textContent = narrowed
         ? `${page.total} candidate${page.total === 1 ? "" : "s"} match these filters. Clear them to see everyone.`
         : `${page.total} candidate${page.total === 1 ? "" : "s"} in this role.`;
       const rows = page.items.map((row) => candidateRow(row, role.script.length));

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from services.core.fairness.orm import SelfIdentification
 from services.core.fairness.service import PREFER_NOT_TO_SAY
+from services.core.interviews.orm import Interview
 from services.core.roles.orm import JobRole
 from services.core.scoring import review
 from services.core.scoring.orm import CompetencyStanding
@@ -230,8 +231,9 @@ def outcomes_for_role(session: Session, *, role_id: str) -> tuple[list[Outcome],
     role = session.get(JobRole, role_id)
     thresholds = {t.competency_key: t for t in role.thresholds} if role else {}
     by_interview: dict[str, list[review.CompetencyResult]] = {}
-    for row in session.scalars(
-        select(CompetencyStanding)
+    for row in session.execute(
+        select(CompetencyStanding.interview_id, CompetencyStanding.competency_key,
+               CompetencyStanding.model_score, CompetencyStanding.answers)
         .where(CompetencyStanding.role_id == role_id)
         .order_by(CompetencyStanding.interview_id, CompetencyStanding.competency_key)
     ):
@@ -243,13 +245,14 @@ def outcomes_for_role(session: Session, *, role_id: str) -> tuple[list[Outcome],
             exceeds_level=threshold.exceeds_level if threshold else None,
             answers=row.answers, model_score=row.model_score,
         ))
-    ids = list(by_interview)
     identities = {
         s.interview_id: s
         for s in session.scalars(
-            select(SelfIdentification).where(SelfIdentification.interview_id.in_(ids))
+            select(SelfIdentification)
+            .join(Interview, Interview.id == SelfIdentification.interview_id)
+            .where(Interview.role_id == role_id)
         )
-    } if ids else {}
+    }
     outcomes, keys = [], set()
     for interview_id, competencies in by_interview.items():
         scores = {c.key: c.score for c in competencies}

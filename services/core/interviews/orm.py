@@ -15,7 +15,13 @@ from services.core.interviews.states import AnswerState, InterviewState
 class Candidate(OrgScoped, Base):
     __tablename__ = "candidates"
     # The ranked list sorts by name (scoring/standings.py) and walks this index to do it.
-    __table_args__ = (Index("ix_candidates_name_lower", func.lower(text("name"))),)
+    __table_args__ = (
+        Index("ix_candidates_name_lower", func.lower(text("name"))),
+        # Search by part of a name or email; PostgreSQL with pg_trgm only (migration 0013).
+        Index("ix_candidates_name_trgm", text("lower(name) gin_trgm_ops"),
+              postgresql_using="gin"),
+        Index("ix_candidates_email_trgm", text("email gin_trgm_ops"), postgresql_using="gin"),
+    )
 
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), index=True)

@@ -22,7 +22,18 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, case, cast, delete, exists, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy import Integer as SqlInteger
 from sqlalchemy.orm import Session, lazyload, selectinload
 
@@ -132,7 +143,7 @@ class Filters:
 class Page:
     interviews: list[Interview]
     standings: dict[str, list[CompetencyStanding]]
-    total: int
+    total: int | None  # None on the pages after the first
     next_cursor: str | None
     thresholds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -148,7 +159,7 @@ def parse_band(text: str) -> tuple[str, str]:
     return key, wanted
 
 
-def _conditions(role_id: str, filters: Filters) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, role_id: str, filters: Filters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Interview.role_id == role_id]
     if filters.states:
         known = {s.value for s in InterviewState}
@@ -183,14 +194,30 @@ def _conditions(role_id: str, filters: Filters) -> list[ColumnElement[bool]]:
         raise Invalid(f"attention is one of {', '.join(ATTENTION)}.", code="bad_filter",
                       field="attention")
     if text := filters.search.strip().lower():
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(Interview.candidate_id.in_(
-            select(Candidate.id).where(
-                func.lower(Candidate.name).like(pattern, escape="\\")
-                | Candidate.email.like(pattern, escape="\\"),
-            )
-        ))
+        where.append(_searched(session, text))
     return where
+
+
+SEARCH_IDS = 2000
+
+
+def _searched(session: Session, text: str) -> ColumnElement[bool]:
+    """Candidates whose name or email holds `text` (LIKE's wildcards taken literally).
+
+    A narrow search (the usual: part of a name) is resolved to its candidates first, through the
+    trigram indexes, so the list query looks only at those; a broad one stays a subquery, and
+    walking the fit order meets its matches soon. Either way the planner cannot mistake one for
+    the other.
+    """
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    matching = select(Candidate.id).where(
+        func.lower(Candidate.name).like(pattern, escape="\\")
+        | Candidate.email.like(pattern, escape="\\"),
+    )
+    ids = session.scalars(matching.limit(SEARCH_IDS + 1)).all()
+    if len(ids) <= SEARCH_IDS:
+        return Interview.candidate_id.in_(ids) if ids else false()
+    return Interview.candidate_id.in_(matching)
 
 
 def _order(sort: str) -> tuple[list[ColumnElement[object]], bool]:
@@ -241,8 +268,12 @@ def page(
     """One page of a role's candidates, filtered and sorted in the database."""
     role = session.get(JobRole, role_id)
     columns, descending = _order(sort)
-    where = _conditions(role_id, filters)
-    total = session.scalar(select(func.count()).select_from(Interview).where(*where)) or 0
+    where = _conditions(session, role_id, filters)
+    # Counted with the first page only: the pages after it, reached by cursor, cost what a
+    # first page without the count costs, however deep.
+    total = None if cursor else (
+        session.scalar(select(func.count()).select_from(Interview).where(*where)) or 0
+    )
     query = (
         select(Interview, columns[0])
         .where(*where)

@@ -12,6 +12,7 @@ working whatever that module becomes).
 import datetime as dt
 import statistics
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -41,6 +42,7 @@ def upgrade() -> None:
             batch_op.f("ix_interviews_candidate_id"), ["candidate_id"], unique=False
         )
     op.create_index("ix_candidates_name_lower", "candidates", [sa.text("lower(name)")])
+    _trigram_indexes(op.get_bind())
     op.create_table(
         "competency_standings",
         sa.Column("interview_id", sa.String(length=32), nullable=False),
@@ -89,6 +91,27 @@ def upgrade() -> None:
             batch_op.f("ix_competency_standings_org_id"), ["org_id"], unique=False
         )
     _fill(op.get_bind())
+
+
+def _trigram_indexes(conn: sa.Connection) -> None:
+    """On PostgreSQL, trigram indexes for searching by part of a name or email.
+
+    pg_trgm ships with PostgreSQL; creating it needs the right privilege. Without it the search
+    still works, scanning the candidates instead (a warning says so).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except sa.exc.DBAPIError:
+        warnings.warn("pg_trgm is not available: candidate search will scan the table",
+                      stacklevel=1)
+        return
+    op.create_index("ix_candidates_name_trgm", "candidates",
+                    [sa.text("lower(name) gin_trgm_ops")], postgresql_using="gin")
+    op.create_index("ix_candidates_email_trgm", "candidates", [sa.text("email gin_trgm_ops")],
+                    postgresql_using="gin")
 
 
 def _fill(conn: sa.Connection) -> None:
@@ -163,6 +186,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_competency_standings_role_key_band")
     op.drop_table("competency_standings")
     op.drop_index("ix_candidates_name_lower", table_name="candidates")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_candidates_email_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_candidates_name_trgm")
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_interviews_candidate_id"))
     with op.batch_alter_table("interviews", schema=None) as batch_op:
