@@ -42,6 +42,20 @@ def _thresholds(items: list[schemas.ThresholdIO]) -> list[roles.Threshold]:
     return [roles.Threshold(t.competency_key, t.required_level, t.exceeds_level) for t in items]
 
 
+def _role_fields(body: schemas.RoleIn) -> dict[str, object]:
+    """A role's settings as the form sends them, for creating or editing it."""
+    return {
+        "title": body.title,
+        "description": body.description,
+        "rubric_version_id": body.rubric_version_id,
+        "question_ids": body.question_ids,
+        "thresholds": _thresholds(body.thresholds),
+        "think_seconds": body.think_seconds,
+        "answer_seconds": body.answer_seconds,
+        "retakes": body.retakes,
+    }
+
+
 @router.get("/roles", response_model=list[schemas.RoleOut])
 def list_roles(staff: AnyStaff, session: DbSession) -> list[JobRole]:
     return roles.list_roles(session)
@@ -60,14 +74,7 @@ def create_role(
         session,
         org_id=staff.org_id,
         actor=staff.actor,
-        title=body.title,
-        description=body.description,
-        rubric_version_id=body.rubric_version_id,
-        question_ids=body.question_ids,
-        thresholds=_thresholds(body.thresholds),
-        think_seconds=body.think_seconds,
-        answer_seconds=body.answer_seconds,
-        retakes=body.retakes,
+        **_role_fields(body),
     )
     # Spoken ahead, so the avatar's audio is usually ready before the first candidate arrives.
     speech.prepare_role(
@@ -103,14 +110,7 @@ def update_role(
         session,
         actor=staff.actor,
         role_id=role_id,
-        title=body.title,
-        description=body.description,
-        rubric_version_id=body.rubric_version_id,
-        question_ids=body.question_ids,
-        thresholds=_thresholds(body.thresholds),
-        think_seconds=body.think_seconds,
-        answer_seconds=body.answer_seconds,
-        retakes=body.retakes,
+        **_role_fields(body),
     )
     speech.prepare_role(
         session, storage=storage, publisher=publisher, voice=settings.tts_voice, role=role
