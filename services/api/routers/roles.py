@@ -386,7 +386,7 @@ def _row(interview: Interview, page: standings.Page) -> dict[str, object]:
         "is_synthetic": interview.candidate.is_synthetic,
         "state": interview.state.value,
         "status": interview.status,
-        "answers": interview.answers,
+        "answers": page.answers[interview.id],
         "competencies": [
             {
                 "key": s.competency_key,

@@ -21,9 +21,11 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     case,
     cast,
     delete,
@@ -35,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Integer as SqlInteger
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, lazyload
 
 from services.core.errors import Invalid
 from services.core.interviews.orm import Answer, Candidate, Interview
@@ -141,11 +143,26 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of the list. `standings` and `answers` hold plain rows (the columns the list
+    shows, by interview id), read in one query each rather than as ORM objects."""
+
     interviews: list[Interview]
-    standings: dict[str, list[CompetencyStanding]]
+    standings: dict[str, list[Row[Any]]]
+    answers: dict[str, list[Row[Any]]]
     total: int | None  # None on the pages after the first
     next_cursor: str | None
     thresholds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+_STANDING_COLUMNS = (
+    CompetencyStanding.interview_id, CompetencyStanding.competency_key, CompetencyStanding.score,
+    CompetencyStanding.model_score, CompetencyStanding.band, CompetencyStanding.answers,
+    CompetencyStanding.overridden,
+)
+_ANSWER_COLUMNS = (
+    Answer.interview_id, Answer.id, Answer.question_id, Answer.state, Answer.failure_code,
+    Answer.failure_reason, Answer.retakes_used,
+)
 
 
 def parse_band(text: str) -> tuple[str, str]:
@@ -277,7 +294,7 @@ def page(
     query = (
         select(Interview, columns[0])
         .where(*where)
-        .options(selectinload(Interview.answers).options(lazyload(Answer.chunks)))
+        .options(lazyload(Interview.answers))  # read below, only the columns shown
         .limit(limit + 1)
     )
     if sort == "name":
@@ -291,14 +308,21 @@ def page(
     more = len(found) > limit
     found = found[:limit]
     rows = [interview for interview, _ in found]
-    standings: dict[str, list[CompetencyStanding]] = {r.id: [] for r in rows}
+    standings: dict[str, list[Row[Any]]] = {r.id: [] for r in rows}
+    answers: dict[str, list[Row[Any]]] = {r.id: [] for r in rows}
     if rows:
-        for s in session.scalars(
-            select(CompetencyStanding)
+        for row in session.execute(
+            select(*_STANDING_COLUMNS)
             .where(CompetencyStanding.interview_id.in_(list(standings)))
             .order_by(CompetencyStanding.competency_key)
         ):
-            standings[s.interview_id].append(s)
+            standings[row.interview_id].append(row)
+        for row in session.execute(
+            select(*_ANSWER_COLUMNS)
+            .where(Answer.interview_id.in_(list(answers)))
+            .order_by(Answer.created_at)
+        ):
+            answers[row.interview_id].append(row)
     next_cursor = None
     if more and found:
         last, key = found[-1]
@@ -306,4 +330,4 @@ def page(
     thresholds = {
         t.competency_key: (t.required_level, t.exceeds_level) for t in (role.thresholds if role else [])
     }
-    return Page(rows, standings, total, next_cursor, thresholds)
+    return Page(rows, standings, answers, total, next_cursor, thresholds)
