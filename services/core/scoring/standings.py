@@ -55,7 +55,12 @@ BINS = 20  # the score distribution's bins: [0, 5), [5, 10), ... [95, 100]
 def refresh(session: Session, *, interview_ids: Iterable[str]) -> None:
     """Recompute and store the standing of each interview from its scores and overrides."""
     for interview_id in dict.fromkeys(interview_ids):
-        interview = session.get(Interview, interview_id)
+        # Locked first (PostgreSQL; SQLite has one writer anyway): two answers of one interview
+        # scored at once refresh one after the other, the second seeing the first's score.
+        interview = session.scalars(
+            select(Interview).where(Interview.id == interview_id)
+            .with_for_update(of=Interview).execution_options(populate_existing=True)
+        ).first()
         if interview is None:
             continue
         answer_scores = review.scores_of(session, answer_ids=[a.id for a in interview.answers])
