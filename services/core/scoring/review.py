@@ -151,7 +151,9 @@ def ranked(
 ) -> list[RankedCandidate]:
     """Interviews by overall fit, best first; unscored ones follow in their given order.
 
-    Ranking orders, it never filters: every interview given comes back.
+    Ranking orders, it never filters: every interview given comes back. Computed from the
+    scores per call: the staff list reads the stored standings instead (scoring/standings.py);
+    this stays as the reference they are tested against and the benchmark's baseline.
     """
     rows = []
     for interview in interviews:
