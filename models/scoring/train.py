@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class TrainingResult:
     models: dict[str, CompetencyScorer]
     summary: dict[str, Any]
     markdown: str
+    # criterion -> (item id, the model's level, the panel's label) on the held-out items
+    held_out: dict[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
 
 
 # Sentence embeddings cost about 10 ms a sentence on 2 cores; past this many items they would
@@ -71,7 +73,9 @@ def train_file(
         "mean_qwk_model": round(mean_qwk(reports), 4),
         "criteria": [r.as_dict() for r in reports],
     }
-    return TrainingResult(models, summary, report_markdown(reports, title=f"Evaluation of {path.name}"))
+    return TrainingResult(models, summary,
+                          report_markdown(reports, title=f"Evaluation of {path.name}"),
+                          {r.criterion: r.held_out for r in reports})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -109,6 +109,9 @@ class CriterionReport:
     levels: tuple[float, ...]
     model_vs_panel: Agreement
     rater_vs_rater: Agreement | None
+    # (item id, the model's level, the panel's label) for each held-out item, for subgroup
+    # figures; left out of as_dict.
+    held_out: tuple[tuple[str, float, float], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +161,8 @@ def evaluate_criterion(
         levels=levels,
         model_vs_panel=agreement(predicted, [i.label for i in test]),
         rater_vs_rater=mean_pairwise(raters),
+        held_out=tuple((i.item_id, float(p), float(i.label)) for i, p in zip(test, predicted,
+                                                                              strict=True)),
     )
     final = fit_criterion(items, featurizer=featurizer, levels=levels, gate_cap=gate_cap)
     return final, report

@@ -17,6 +17,7 @@ from services.api.publisher import CeleryPublisher
 from services.api.routers import (
     admin,
     auth,
+    calibration,
     candidate,
     catalogue,
     fairness,
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
     app.state.publisher = publisher or CeleryPublisher(settings)
     for module in (
         auth, admin, catalogue, roles, interviews, candidate, privacy, speech, fairness, training,
-        webhooks, invitations, notes,
+        webhooks, invitations, notes, calibration,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)

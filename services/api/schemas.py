@@ -630,8 +630,9 @@ class TrainingRunOut(Out):
         description="Per criterion: model versus the aggregated label on held-out items, beside "
         "rater versus rater on the same items (QWK, Pearson r, exact, adjacent); and Markdown."
     )
-    model_version: str | None = Field(description="The locked artifact; not promoted.")
+    model_version: str | None = Field(description="The locked artifact; promoted only by a person.")
     failure_reason: str | None
+    snapshot_id: str | None = Field(description="The psychologists' snapshot it was trained on.")
     created_at: dt.datetime
 
 
@@ -671,3 +672,158 @@ class AdverseImpactOut(BaseModel):
     role_title: str
     candidates: int
     tables: list[AdverseImpactTable]
+
+
+# --- the psychologists' calibration workspace -------------------------------------------------
+
+
+class RaterOut(Out):
+    id: str
+    name: str
+    role: str
+
+
+class BatchIn(BaseModel):
+    name: str = Field("", max_length=200)
+    role_id: str
+    rater_ids: list[str] = Field(min_length=1, max_length=50)
+    raters_per_answer: int = Field(3, ge=1, le=50)
+    question_ids: list[str] | None = None
+    sample: int | None = Field(None, ge=1, description="label a random sample of this many answers")
+    seed: int | None = Field(None, description="the sample's random seed, to repeat it")
+
+
+class RaterProgressOut(Out):
+    rater_id: str
+    name: str
+    round: int = Field(description="1: the blind round; 2: the calibration re-score")
+    assigned: int
+    submitted: int
+
+
+class BatchOut(Out):
+    id: str
+    name: str
+    role_id: str | None
+    rubric_version_id: str
+    raters_per_answer: int
+    rater_ids: list[str]
+    session_started_at: dt.datetime | None
+    created_at: dt.datetime
+    progress: list[RaterProgressOut] = []
+
+
+class AssignmentOut(Out):
+    id: str
+    batch_id: str
+    answer_id: str
+    round: int
+    position: int
+    competency_key: str
+    state: str = Field(description="pending, draft or submitted")
+    level: float | None
+    comment: str
+    updated_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+
+
+class PeerOut(Out):
+    rater_id: str
+    name: str
+    level: float | None
+    comment: str
+
+
+class AssignmentViewOut(Out):
+    assignment: AssignmentOut
+    batch_name: str
+    question_text: str
+    transcript: str = Field(description="without the candidate's name or email")
+    words: list[dict[str, Any]]
+    media_url: str | None
+    competency: CompetencyOut | None
+    levels: list[int]
+    peers: dict[int, list[PeerOut]] | None = Field(
+        description="round -> every rater's label, once every assigned rater has submitted; "
+        "null until then")
+
+
+class LabelIn(BaseModel):
+    level: float | None = None
+    comment: str = Field("", max_length=4000)
+    submit: bool = Field(False, description="false keeps a draft; true makes the label final")
+
+
+class RevealedAnswerOut(Out):
+    answer_id: str
+    competency_key: str
+    question_text: str
+    spread: float
+    rounds: dict[int, list[PeerOut]]
+    rescore_pending: int
+
+
+class SessionIn(BaseModel):
+    answer_ids: list[str] | None = Field(
+        None, description="the answers to re-score; by default every revealed disagreement")
+
+
+class SessionOut(BaseModel):
+    answers: int
+
+
+class SnapshotIn(BaseModel):
+    aggregate: Literal["mean", "median"] = "mean"
+
+
+class SnapshotOut(Out):
+    id: str
+    batch_id: str | None
+    version: int
+    rubric_version_id: str
+    aggregate: str
+    rater_ids: list[str]
+    answer_ids: list[str]
+    rows: int
+    data_sha256: str
+    created_at: dt.datetime
+
+
+class CriterionGateOut(BaseModel):
+    criterion: str
+    model_qwk: float | None
+    raters_qwk: float | None
+    required: float | None
+    passes: bool
+    reason: str
+
+
+class GateOut(BaseModel):
+    margin: float = Field(description="the organisation's allowance: model >= raters - margin")
+    passes: bool
+    criteria: list[CriterionGateOut]
+
+
+class MarginIn(BaseModel):
+    margin: float = Field(ge=0.0, le=0.5)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MarginOut(BaseModel):
+    margin: float
+    scoring_model_version: str | None
+
+
+class PromoteIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PromotionOut(Out):
+    id: str
+    training_run_id: str
+    model_version: str
+    reason: str
+    margin: float
+    gate: list[dict[str, Any]]
+    actor_id: str | None
+    created_at: dt.datetime

@@ -1,6 +1,12 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from services.core.audit.orm import AuditEvent
+from services.core.calibration.orm import (
+    LabelAssignment,
+    LabelBatch,
+    ModelPromotion,
+    TrainingSnapshot,
+)
 from services.core.db import Base
 from services.core.fairness.orm import SelfIdentification
 from services.core.interviews.orm import (
@@ -39,7 +45,10 @@ __all__ = [
     "Interview",
     "Invitation",
     "JobRole",
+    "LabelAssignment",
+    "LabelBatch",
     "LoginAttempt",
+    "ModelPromotion",
     "Note",
     "OpenLink",
     "Organisation",
@@ -54,6 +63,7 @@ __all__ = [
     "SelfIdentification",
     "StaffSession",
     "TrainingRun",
+    "TrainingSnapshot",
     "Transcript",
     "User",
     "WebhookDelivery",

@@ -7,7 +7,9 @@ import functools
 from models.asr import Transcriber, WhisperOptions
 from models.scoring import registry, seed
 from models.scoring.registry import ScoringModel
+from services.core.db import unit_of_work
 from services.core.roles.bank import question_bank
+from services.core.scoring import service as scoring
 from services.core.settings import get_settings
 
 
@@ -31,9 +33,28 @@ def transcriber() -> Transcriber:
     return Transcriber(whisper_options())
 
 
+def scoring_model(org_id: str | None = None) -> ScoringModel:
+    """The model that scores for an organisation: the one a psychologist promoted for it
+    (calibration/promotion.py), else the seed model. Each is loaded once per worker process."""
+    if org_id is not None:
+        with unit_of_work() as session:
+            version = scoring.promoted_model(session, org_id=org_id)
+        if version is not None:
+            return promoted_model(version)
+    return seed_model()
+
+
 @functools.cache
-def scoring_model() -> ScoringModel:
-    """The model that scores: the seed model until a calibrated one is promoted (issue 6).
+def promoted_model(version: str) -> ScoringModel:
+    """A trained artifact from the registry; ArtifactError if it is missing or was changed."""
+    settings = get_settings()
+    assert settings.scoring_model_dir is not None
+    return registry.load(settings.scoring_model_dir / version)
+
+
+@functools.cache
+def seed_model() -> ScoringModel:
+    """The seed model, scoring until a calibrated one is promoted.
 
     Built once into the model cache from the seed answers Parley ships, then loaded from its
     locked artifact; loaded once per worker process.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from models.scoring import Answer, RedactedText, redact
-from models.scoring.registry import CriterionScore
+from models.scoring.registry import ArtifactError, CriterionScore
 from services.core.db import unit_of_work
 from services.core.interviews.orm import Answer as AnswerRow
 from services.core.scoring import service as scoring
@@ -28,9 +28,19 @@ class TransientError(Exception):
 
 
 def score_answer(answer_id: str) -> str:
-    """Score one answer with the current model; returns what happened, for logs and tests."""
+    """Score one answer with its organisation's model; returns what happened, for logs and tests."""
     settings = get_settings()
-    model = runtime.scoring_model()
+    with unit_of_work() as session:
+        org_id = session.scalar(select(AnswerRow.org_id).where(AnswerRow.id == answer_id))
+    if org_id is None:
+        return "skipped"  # deleted since it was queued
+    try:
+        model = runtime.scoring_model(org_id)
+    except ArtifactError:
+        # Never fall back to another model: the organisation chose this one. Left unscored, the
+        # answer is found again by the sweeper once the artifact is back.
+        log.exception("the promoted model of organisation %s cannot be loaded", org_id)
+        return "failed"
     with unit_of_work() as session:
         scoring.register_model(session, version=model.version, name=model.card.get("name", ""),
                                calibrated=model.calibrated, card=model.card)

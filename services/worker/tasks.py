@@ -75,19 +75,44 @@ def train_model(run_id: str) -> str:
 
 
 @celery_app.task(name=jobs.RESCORE_ALL)
-def rescore_all() -> int:
-    """Score every eligible answer the current model has not scored; resumable by design."""
-    version = runtime.scoring_model().version
+def rescore_all(org_id: str | None = None) -> int:
+    """Score every eligible answer its organisation's model has not scored; resumable by design.
+
+    With `org_id` (a promotion) that organisation alone; without, every organisation.
+    """
+    queued = 0
+    for version, org_ids, except_org_ids in _models_in_use(org_id):
+        with unit_of_work() as session:
+            pending = scoring_service.unscored(
+                session, model_version=version, settled_before=dt.datetime.now(dt.UTC),
+                limit=_RESCORE_PAGE, org_ids=org_ids, except_org_ids=except_org_ids,
+            )
+        for answer_id in pending:
+            score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
+        queued += len(pending)
+        if len(pending) == _RESCORE_PAGE:
+            rescore_all.apply_async(args=[org_id] if org_id else [], queue=jobs.QUEUE_DEFAULT,
+                                    countdown=5)
+            break
+    return queued
+
+
+def _models_in_use(org_id: str | None = None
+                   ) -> list[tuple[str, list[str] | None, list[str]]]:
+    """(model version, the organisations it scores for or None for all, those to leave out):
+    each promoted model for its organisation, and the seed model for every other one."""
     with unit_of_work() as session:
-        pending = scoring_service.unscored(
-            session, model_version=version, settled_before=dt.datetime.now(dt.UTC),
-            limit=_RESCORE_PAGE,
-        )
-    for answer_id in pending:
-        score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)
-    if len(pending) == _RESCORE_PAGE:
-        rescore_all.apply_async(queue=jobs.QUEUE_DEFAULT, countdown=5)
-    return len(pending)
+        promoted = scoring_service.promoted_models(session)
+    if org_id is not None:
+        version = promoted.get(org_id) or runtime.seed_model().version
+        return [(version, [org_id], [])]
+    uses: list[tuple[str, list[str] | None, list[str]]] = [
+        (runtime.seed_model().version, None, sorted(promoted))]
+    by_version: dict[str, list[str]] = {}
+    for org, version in promoted.items():
+        by_version.setdefault(version, []).append(org)
+    uses += [(version, sorted(orgs), []) for version, orgs in sorted(by_version.items())]
+    return uses
 
 
 @celery_app.task(name=jobs.PURGE_INTERVIEW, bind=True, acks_late=True)
@@ -156,11 +181,15 @@ def _sweep_webhooks() -> list[str]:
 
 def _sweep_scoring(stuck_after_seconds: int) -> list[str]:
     """Scoring runs a crashed worker left, and transcribed answers whose publish was lost."""
-    version = runtime.scoring_model().version
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stuck_after_seconds)
+    answers: list[str] = []
     with unit_of_work() as session:
-        answers = scoring_service.stale_runs(session, model_version=version, started_before=cutoff)
-        answers += scoring_service.unscored(session, model_version=version, settled_before=cutoff)
+        for version, org_ids, except_org_ids in _models_in_use():
+            answers += scoring_service.stale_runs(session, model_version=version,
+                                                  started_before=cutoff)
+            answers += scoring_service.unscored(session, model_version=version,
+                                                settled_before=cutoff, org_ids=org_ids,
+                                                except_org_ids=except_org_ids)
         runs = training_runs.requeue_stale(session, started_before=cutoff)
     for answer_id in answers:
         score_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_SCORING)

@@ -4,10 +4,12 @@ and a locked artifact in the registry (not promoted: promotion is a person's act
 from __future__ import annotations
 
 import logging
+import statistics
 
 from models.scoring import registry
 from models.scoring.train import train_file
 from services.core.db import unit_of_work
+from services.core.fairness import service as fairness
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
 from services.core.storage import get_storage
@@ -22,6 +24,7 @@ def run_training(run_id: str) -> str:
         if run is None:
             return "skipped"
         key, options, org_id = run.data_key, dict(run.options), run.org_id
+        snapshot = run.snapshot_id
 
     def progress(current: str, done: int, total: int) -> None:
         with unit_of_work() as session:
@@ -47,11 +50,46 @@ def run_training(run_id: str) -> str:
     except Exception:
         log.exception("training run %s crashed", run_id)
         return _fail(run_id, "An unexpected error stopped the training.")
+    subgroups = _subgroups(result.held_out) if snapshot else None
     with unit_of_work() as session:
         training_runs.finish(session, run_id=run_id,
-                             report={**result.summary, "markdown": result.markdown},
+                             report={**result.summary, "markdown": result.markdown,
+                                     "subgroups": subgroups},
                              model_version=version)
     return "done"
+
+
+MIN_GROUP = 2  # fewer held-out answers than this and a group's figures are not shown
+
+
+def _subgroups(held_out: dict[str, tuple[tuple[str, float, float], ...]]
+               ) -> dict[str, object] | None:
+    """Model versus panel on the held-out answers, per group of the candidates' voluntary
+    self-identification: n, the mean levels of each, and the mean absolute difference.
+
+    None when no held-out candidate identified themselves. The groups are read here, after the
+    model is trained, and never reach it.
+    """
+    pairs = [row for rows in held_out.values() for row in rows]
+    with unit_of_work() as session:
+        groups = fairness.groups_of_answers(session, answer_ids=sorted({p[0] for p in pairs}))
+    if not any(v != "unknown" for g in groups.values() for v in g.values()):
+        return None
+    out: dict[str, object] = {}
+    for dimension in fairness.OPTIONS:
+        by_group: dict[str, list[tuple[float, float]]] = {}
+        for item_id, model, panel in pairs:
+            group = groups.get(item_id, {}).get(dimension, "unknown")
+            by_group.setdefault(group, []).append((model, panel))
+        out[dimension] = {
+            group: {"n": len(rows),
+                    **({"model_mean": round(statistics.fmean(m for m, _ in rows), 3),
+                        "panel_mean": round(statistics.fmean(p for _, p in rows), 3),
+                        "mean_abs_diff": round(statistics.fmean(abs(m - p) for m, p in rows), 3)}
+                       if len(rows) >= MIN_GROUP else {})}
+            for group, rows in sorted(by_group.items())
+        }
+    return out
 
 
 def _embeddings(option: object) -> bool | str:

@@ -202,6 +202,27 @@ def complete_with_score(
         add_score(session, org, value=value, level=level, evidence=evidence)
 
 
+def typed_answers(org: Org, texts: list[str], *, question: int = 0) -> list[str]:
+    """One consented candidate per text who typed it as their answer to the role's question:
+    transcribed answers without Whisper, for tests that start after transcription."""
+    ids = []
+    with unit_of_work(org_id=org.org_id) as session:
+        for n, text in enumerate(texts):
+            issued = invitations.invite_candidate(
+                session, org_id=org.org_id, actor_id=None, role_id=org.role_id,
+                name=f"Typist {n}", email=f"typist{n}@{org.key}.example.com", ttl_days=7,
+            )
+            issued.interview.typed_answers = True
+            candidate.record_consent(session, interview=issued.interview, accepted=True,
+                                     notice_version=candidate.NOTICE_VERSION, client="test")
+            answer = candidate.submit_typed_answer(
+                session, settings=get_settings(), storage=get_storage(),
+                interview=issued.interview, question_id=org.question_ids[question], text=text,
+            )
+            ids.append(answer.id)
+    return ids
+
+
 @dataclass
 class World:
     a: Org

@@ -129,6 +129,7 @@ def _endpoints(a: Org) -> list[Endpoint]:
         Endpoint(
             "GET", f"/api/v1/training-runs/{'0' * 32}", frozenset({ADMIN, PSYCH}), ok=frozenset({404})
         ),
+        *_calibration_endpoints(a),
         Endpoint("GET", "/api/v1/question-bank", STAFF),
         Endpoint("POST", "/api/v1/question-bank/install", STAFF),
         Endpoint("GET", "/api/v1/roles", STAFF),
@@ -354,6 +355,45 @@ def _endpoints(a: Org) -> list[Endpoint]:
             "POST", f"/api/v1/webhooks/{'0' * 32}/test", frozenset({ADMIN}), ok=frozenset({404})
         ),
         Endpoint("POST", "/api/v1/auth/logout", STAFF),  # last: it ends the callers' sessions
+    ]
+
+
+def _calibration_endpoints(a: Org) -> list[Endpoint]:
+    """The calibration workspace: admins and psychologists. An unknown batch, assignment,
+    snapshot or run still answers 401/403 before 404; A's own are covered by test_calibration."""
+    rubric_editors, none = frozenset({ADMIN, PSYCH}), "0" * 32
+    missing = frozenset({404})
+    batch = f"/api/v1/calibration/batches/{none}"
+    return [
+        Endpoint("GET", "/api/v1/calibration/raters", rubric_editors),
+        # A's role with a panel that is nobody: refused for A (422), not found for B (404).
+        Endpoint("POST", "/api/v1/calibration/batches", rubric_editors,
+                 body=lambda: {"role_id": a.role_id, "rater_ids": [none]},
+                 ok=frozenset({422}), names_a_in_body=True),
+        Endpoint("GET", "/api/v1/calibration/batches", rubric_editors),
+        Endpoint("GET", batch, rubric_editors, ok=missing),
+        Endpoint("GET", f"{batch}/queue", rubric_editors, ok=missing),
+        Endpoint("GET", f"{batch}/agreement", rubric_editors, ok=missing),
+        Endpoint("GET", f"{batch}/disagreements", rubric_editors, ok=missing),
+        Endpoint("GET", f"{batch}/session", rubric_editors, ok=missing),
+        Endpoint("POST", f"{batch}/session", rubric_editors, body=dict, ok=missing),
+        Endpoint("POST", f"{batch}/snapshots", rubric_editors, body=dict, ok=missing),
+        Endpoint("GET", "/api/v1/calibration/assignments", rubric_editors),
+        Endpoint("GET", f"/api/v1/calibration/assignments/{none}", rubric_editors, ok=missing),
+        Endpoint("PUT", f"/api/v1/calibration/assignments/{none}", rubric_editors,
+                 body=lambda: {"level": 3, "comment": "", "submit": False}, ok=missing),
+        Endpoint("GET", f"/api/v1/calibration/assignments/{none}/media", rubric_editors,
+                 ok=missing),
+        Endpoint("GET", "/api/v1/calibration/snapshots", rubric_editors),
+        Endpoint("POST", f"/api/v1/calibration/snapshots/{none}/train", rubric_editors,
+                 ok=frozenset({404})),
+        Endpoint("GET", "/api/v1/calibration/gate", rubric_editors),
+        Endpoint("PUT", "/api/v1/calibration/gate", frozenset({ADMIN}),
+                 body=lambda: {"margin": 0.05, "reason": "the access matrix"}),
+        Endpoint("GET", f"/api/v1/training-runs/{none}/gate", rubric_editors, ok=missing),
+        Endpoint("POST", f"/api/v1/training-runs/{none}/promote", rubric_editors,
+                 body=lambda: {"reason": "the access matrix"}, ok=missing),
+        Endpoint("GET", "/api/v1/calibration/promotions", rubric_editors),
     ]
 
 

@@ -10,10 +10,10 @@ from fastapi.responses import FileResponse, Response
 from services.api import schemas
 from services.api.deps import DbSession, Recruiting, StorageDep
 from services.core.interviews import media, privacy, reminders, review
-from services.core.interviews.orm import Decision
+from services.core.interviews.orm import Answer, Decision
 from services.core.scoring import overrides
 from services.core.scoring import review as scores
-from services.core.storage import LocalStorage
+from services.core.storage import LocalStorage, MediaStorage
 
 router = APIRouter(tags=["interviews"])
 
@@ -68,7 +68,12 @@ def get_interview(interview_id: str, staff: Recruiting, session: DbSession) -> d
 def answer_media(
     answer_id: str, staff: Recruiting, session: DbSession, storage: StorageDep
 ) -> Response:
-    answer = review.open_answer_media(session, actor=staff.actor, answer_id=answer_id)
+    return media_response(storage, review.open_answer_media(session, actor=staff.actor,
+                                                            answer_id=answer_id))
+
+
+def media_response(storage: MediaStorage, answer: Answer) -> Response:
+    """An answer's recording, for a staff member the caller has checked may play it."""
     assert answer.media_key is not None
     content_type = media.playback_type(answer.media_key)
     if isinstance(storage, LocalStorage):  # served from disk with Range support, for seeking

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from services.core.audit import service as audit
 from services.core.errors import Conflict, Invalid
 from services.core.fairness.orm import SelfIdentification
-from services.core.interviews.orm import Interview
+from services.core.interviews.orm import Answer, Interview
 from services.core.interviews.states import InterviewState
 
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
@@ -65,3 +65,18 @@ def record_self_identification(
         data={"answered": sorted(k for k, v in given.items() if v is not None)},
     )
     return row
+
+
+def groups_of_answers(session: Session, *, answer_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Answer -> dimension -> the candidate's own answer, "unknown" where they gave none; for
+    the subgroup figures of a model's evaluation. Never an input to scoring."""
+    rows = session.execute(
+        select(Answer.id, SelfIdentification)
+        .join(SelfIdentification, SelfIdentification.interview_id == Answer.interview_id,
+              isouter=True)
+        .where(Answer.id.in_(answer_ids))
+    )
+    return {
+        answer_id: {dim: (getattr(self_id, dim, None) or "unknown") for dim in OPTIONS}
+        for answer_id, self_id in rows
+    }

@@ -25,6 +25,10 @@ class Organisation(IdMixin, Base):
     retention_days: Mapped[int] = mapped_column(default=365)
     # Where candidates ask for an accommodation or a human-only review.
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # The trained model a psychologist promoted (calibration/promotion.py); None: the seed model.
+    scoring_model_version: Mapped[str | None] = mapped_column(String(200))
+    # Promotion gate: the model's agreement with the panel may trail the raters' own by this much.
+    promotion_margin: Mapped[float] = mapped_column(default=0.05, server_default="0.05")
 
 
 class User(OrgScoped, Base):

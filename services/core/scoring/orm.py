@@ -50,6 +50,10 @@ class TrainingRun(OrgScoped, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state_changed_at: Mapped[dt.datetime]
+    # Set when the labels came from a psychologists' batch (calibration/promotion.py).
+    snapshot_id: Mapped[str | None] = mapped_column(
+        ForeignKey("training_snapshots.id", ondelete="SET NULL")
+    )
 
 
 class ScoreOverride(OrgScoped, Base):

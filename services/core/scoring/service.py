@@ -8,6 +8,7 @@ paused. Core knows no model: the worker passes the version and the numbers in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from services.core.db import insert_unless_present, new_id, utcnow
 from services.core.interviews.candidate import NOTICE_VERSION
 from services.core.interviews.orm import Answer, Consent, Interview, Score, Transcript
 from services.core.interviews.states import AnswerState
+from services.core.organisations.orm import Organisation
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question
 from services.core.scoring.orm import ScoringModelRecord, ScoringRun
 
@@ -235,12 +237,28 @@ def release(session: Session, *, answer_id: str, model_version: str) -> None:
     )
 
 
+def promoted_models(session: Session) -> dict[str, str]:
+    """Organisation -> the model a person promoted for it; the others score with the seed."""
+    return dict(session.execute(
+        select(Organisation.id, Organisation.scoring_model_version)
+        .where(Organisation.scoring_model_version.is_not(None))
+    ).all())  # type: ignore[arg-type]
+
+
+def promoted_model(session: Session, *, org_id: str) -> str | None:
+    return session.scalar(select(Organisation.scoring_model_version)
+                          .where(Organisation.id == org_id))
+
+
 def unscored(session: Session, *, model_version: str, settled_before: dt.datetime,
-             limit: int = 500) -> list[str]:
+             limit: int = 500, org_ids: Iterable[str] | None = None,
+             except_org_ids: Iterable[str] = ()) -> list[str]:
     """Answers that may be scored but have no finished or running run of this model.
 
     It is both the sweeper's query (a publish was lost) and the resumable batch re-score after a
-    promotion: run it again and it finds only what is still left.
+    promotion: run it again and it finds only what is still left. `org_ids` limits it to the
+    organisations the model scores for, `except_org_ids` leaves out those with a model of
+    their own.
     """
     has_run = exists().where(ScoringRun.answer_id == Answer.id,
                              ScoringRun.model_version == model_version)
@@ -254,6 +272,9 @@ def unscored(session: Session, *, model_version: str, settled_before: dt.datetim
             JobRole.ai_scoring_paused.is_(False),
             _consented(),
             ~has_run,
+            *([Answer.org_id.in_(list(org_ids))] if org_ids is not None else []),
+            *([Answer.org_id.not_in(list(excluded))] if (excluded := list(except_org_ids))
+              else []),
         )
         .order_by(Answer.state_changed_at)
         .limit(limit)
