@@ -263,6 +263,8 @@ def test_labels_to_a_promoted_model_that_rescores_its_organisation_alone(world: 
     assert [s.model_version for s in stored] == [version]
     me = first.get("/api/v1/me").json()
     assert me["scoring_model"]["version"] == version and me["scoring_model"]["calibrated"]
+    other = world.staff(world.b, "psychologist").get("/api/v1/me").json()["scoring_model"]
+    assert other["version"] != version and not other["calibrated"]
     again = first.post(f"/api/v1/training-runs/{run['id']}/promote", json={"reason": "again"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_promoted"
 

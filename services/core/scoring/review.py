@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.core.db import ORG_SCOPE
 from services.core.interviews.orm import Interview, Score
 from services.core.roles.orm import JobRole
 from services.core.scoring.orm import ScoreOverride, ScoringModelRecord
-from services.core.scoring.service import band
+from services.core.scoring.service import band, promoted_model
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,18 @@ class ModelInUse:
 
 
 def model_in_use(session: Session) -> ModelInUse:
-    """The model that scored most recently: the one whose scores staff are looking at.
+    """The model that scores for the caller's organisation: the one its psychologists promoted
+    (calibration/promotion.py), else the uncalibrated seed model that scored most recently.
 
     Before anything is scored it is the seed model, which is never calibrated.
     """
+    org_id = session.info.get(ORG_SCOPE)
+    promoted = promoted_model(session, org_id=org_id) if org_id else None
     record = session.scalars(
-        select(ScoringModelRecord).order_by(ScoringModelRecord.created_at.desc())
+        select(ScoringModelRecord)
+        .where(ScoringModelRecord.version == promoted if promoted
+               else ScoringModelRecord.calibrated.is_(False))
+        .order_by(ScoringModelRecord.created_at.desc())
     ).first()
     if record is None:
         return ModelInUse(None, "Parley seed model (uncalibrated demo)", False)
