@@ -187,7 +187,7 @@ def test_a_psychologist_cannot_open_a_candidate(
     log = PageLog.attach(page)
 
     _sign_in(page, org, "psychologist")
-    expect(page.get_by_role("heading", name="Rubric", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Calibration", level=1)).to_be_visible()
     expect(page.get_by_role("link", name="Roles")).to_have_count(0)
 
     page.goto(f"/staff/#/interviews/{org.interview_id}")
@@ -261,6 +261,7 @@ def test_a_psychologist_edits_the_rubric_into_a_new_version(
     page = launch().new_page(base_url=live_server)
     log = PageLog.attach(page)
     _sign_in(page, org, "psychologist")
+    page.get_by_role("link", name="Rubric").click()
 
     page.get_by_role("button", name="Edit as a new version").first.click()
     editor = page.locator("form.rubric-editor")

@@ -4,9 +4,11 @@
 //   #/roles/new, #/roles/<id>/edit   the role editor with its band preview (role-editor.js)
 //   #/interviews/<id>       a candidate's answers, recordings, transcripts and the decision form,
 //                           their CV and recruiters' notes (cv-notes.js)
-//   #/rubrics, #/questions  the rubric and the question bank (everyone; psychologists start here)
+//   #/rubrics, #/questions  the rubric and the question bank (everyone)
 //   #/users, #/audit        administration (admin)
 //   #/webhooks              webhooks to an applicant tracking system (admin; webhooks.js)
+//   #/calibration[/<batch>], #/label/<assignment>, #/training/<run>   the psychologists'
+//                           calibration workspace (admin, psychologist; calibration*.js)
 
 import { ApiError, get, post, put, setCsrfToken } from "/shared/api.js";
 import { announce, clock, durationWords, field, formatDateTime, h, render } from "/shared/dom.js";
@@ -16,6 +18,10 @@ import {
 import { cvPanel, notesPanel } from "./cv-notes.js";
 import { viewRoleEditor } from "./role-editor.js";
 import { viewWebhooks } from "./webhooks.js";
+import { viewCalibration } from "./calibration.js";
+import { viewBatch } from "./calibration-batch.js";
+import { viewLabel } from "./calibration-label.js";
+import { viewTraining } from "./calibration-training.js";
 import { invitationPanel, openLinkSection } from "./invitations.js";
 
 const main = document.getElementById("main");
@@ -29,11 +35,13 @@ const scoringNote = document.getElementById("scoring-note");
 const ALL = ["admin", "recruiter", "psychologist"];
 const RECRUITING = ["admin", "recruiter"];
 const ADMIN = ["admin"];
+const CALIBRATING = ["admin", "psychologist"];
 
 const NAV = [
   { href: "#/roles", label: "Roles", roles: RECRUITING },
   { href: "#/rubrics", label: "Rubric", roles: ALL },
   { href: "#/questions", label: "Question bank", roles: ALL },
+  { href: "#/calibration", label: "Calibration", roles: CALIBRATING },
   { href: "#/users", label: "Users", roles: ADMIN },
   { href: "#/audit", label: "Audit log", roles: ADMIN },
   { href: "#/webhooks", label: "Webhooks", roles: ADMIN },
@@ -51,6 +59,10 @@ const ROUTES = [
   { re: /^\/users$/, view: viewUsers, roles: ADMIN },
   { re: /^\/audit$/, view: viewAudit, roles: ADMIN },
   { re: /^\/webhooks$/, view: viewWebhooks, roles: ADMIN },
+  { re: /^\/calibration$/, view: viewCalibration, roles: CALIBRATING },
+  { re: /^\/calibration\/([\w-]+)$/, view: viewBatch, roles: CALIBRATING },
+  { re: /^\/label\/([\w-]+)$/, view: viewLabel, roles: CALIBRATING },
+  { re: /^\/training\/([\w-]+)$/, view: viewTraining, roles: CALIBRATING },
 ];
 
 const state = {
@@ -144,6 +156,12 @@ function markViewed(interviewId, item) {
 
 function isRecruiting() { return RECRUITING.includes(state.me?.user.role); }
 
+/** The signed-in staff member ({id, name, email, role}), for the feature modules. */
+export function currentUser() { return state.me?.user || null; }
+
+/** Draw the current page again, from fresh data. */
+export function redraw() { route(); }
+
 // ---------------------------------------------------------------- session and chrome
 
 async function boot() {
@@ -217,13 +235,15 @@ function markNav() {
   for (const a of navEl.querySelectorAll("a")) {
     const href = a.getAttribute("href");
     const current = hash === href || hash.startsWith(`${href}/`)
-      || (href === "#/roles" && hash.startsWith("#/interviews/"));
+      || (href === "#/roles" && hash.startsWith("#/interviews/"))
+      || (href === "#/calibration" && /^#\/(label|training)\//.test(hash));
     if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
 }
 
 function defaultRoute() {
-  return isRecruiting() ? "#/roles" : "#/rubrics";
+  if (isRecruiting()) return "#/roles";
+  return state.me?.user.role === "psychologist" ? "#/calibration" : "#/rubrics";
 }
 
 function showSignIn(message) {
