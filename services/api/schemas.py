@@ -741,6 +741,7 @@ class AssignmentViewOut(Out):
     transcript: str = Field(description="without the candidate's name or email")
     words: list[dict[str, Any]]
     media_url: str | None
+    media_type: str | None = Field(description="audio/... or video/...: how to play media_url")
     competency: CompetencyOut | None
     levels: list[int]
     peers: dict[int, list[PeerOut]] | None = Field(

@@ -24,7 +24,8 @@ export async function viewLabel(assignmentId) {
   // -------------------------------------------------------------- the answer and its playback
   let media = null;
   if (view.media_url) {
-    media = h("audio", { controls: true, preload: "metadata", src: view.media_url, "aria-label": "Recording of the answer" });
+    const video = (view.media_type || "").startsWith("video/");
+    media = h(video ? "video" : "audio", { controls: true, preload: "metadata", src: view.media_url, "aria-label": "Recording of the answer" });
   }
   const transcript = transcriptBox(view, media);
 

@@ -76,7 +76,8 @@ def assignment(assignment_id: str, staff: RubricEditors, session: DbSession) -> 
         "assignment": view.assignment, "batch_name": view.batch_name,
         "question_text": view.question_text, "transcript": view.transcript, "words": view.words,
         "media_url": (f"/api/v1/calibration/assignments/{assignment_id}/media"
-                      if view.media else None),
+                      if view.media_type else None),
+        "media_type": view.media_type,
         "competency": view.competency, "levels": view.levels, "peers": view.peers,
     }
 

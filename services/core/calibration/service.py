@@ -19,6 +19,7 @@ from services.core.audit import service as audit
 from services.core.calibration.orm import LabelAssignment, LabelBatch
 from services.core.db import new_id, utcnow
 from services.core.errors import Conflict, Forbidden, Invalid, NotFound
+from services.core.interviews.media import playback_type
 from services.core.interviews.orm import Answer, Consent, Interview, Transcript
 from services.core.interviews.review import without_identity
 from services.core.interviews.states import AnswerState
@@ -198,7 +199,7 @@ class AssignmentView:
     question_text: str
     transcript: str
     words: list[dict[str, object]]
-    media: bool
+    media_type: str | None  # how the recording plays; None when there is none (a typed answer)
     competency: Competency | None
     levels: list[int]
     # Everyone's round-1 labels once the answer is revealed; in round 2 also the re-scores, once
@@ -230,7 +231,7 @@ def assignment_view(session: Session, *, assignment_id: str, rater_id: str) -> A
         transcript=without_identity(transcript.text, interview) if transcript else "",
         words=[{**w, "text": without_identity(str(w.get("text", "")), interview)}
                for w in (transcript.words if transcript else [])],
-        media=answer.media_key is not None,
+        media_type=playback_type(answer.media_key) if answer.media_key else None,
         competency=competency,
         levels=levels_of(competency),
         peers=peers if BLIND in peers else None,
