@@ -1,6 +1,7 @@
 """The ranked candidate list at 100,000 scored candidates in one role, on PostgreSQL.
 
     .venv/bin/python scripts/bench_ranking.py [--candidates 100000] [--runs 60] [--keep]
+    .venv/bin/python scripts/bench_ranking.py --database parley_bench_XXXXXXXX   # measure again
 
 Makes a throw-away database on the PostgreSQL server (PARLEY_BENCH_POSTGRES_URL, default the
 local one, database `test` as the admin connection), migrates it, and fills one role with
@@ -190,13 +191,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--baseline-candidates", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--database", help="measure again on a database an earlier --keep "
+                        "run filled (it is kept)")
     args = parser.parse_args()
 
-    name = f"parley_bench_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    name = args.database or f"parley_bench_{uuid.uuid4().hex[:8]}"
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     os.environ.update(PARLEY_DATABASE_URL=url, PARLEY_ENV="test",
                       PARLEY_DATA_DIR=str(Path("/tmp") / name))
+    if args.database:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            role_id = conn.execute(text("SELECT id FROM job_roles WHERE title = 'Bench role'")
+                                   ).scalar_one()
+        engine.dispose()
+        return _measure(url, role_id, "recruiter@bench.example.com", args)
+    _admin(f'CREATE DATABASE "{name}"')
     try:
         from services.core import migrate
 
@@ -262,8 +272,22 @@ def _measure_with(client, url: str, role_id: str, email: str,  # type: ignore[no
         body = fetch({"limit": 50, **params})
         ms = _timed(lambda p=params: fetch({"limit": 50, **p}), args.runs)
         worst = max(worst, statistics.quantiles(ms, n=100, method="inclusive")[94])
-        total = "-" if body["total"] is None else f"{body['total']:,}"  # counted on page 1 only
+        total = ("-" if body["total"] is None  # counted on page 1 only, up to 1,000
+                 else f"{body['total']:,}{'+' if body['total_capped'] else ''}")
         print(_row(label, ms, f"{len(body['items'])} / {total}"), flush=True)
+
+    # The exact count the first page no longer waits for, and the baseline: the same filtered
+    # page counting every match, as it did before the cap.
+    ms = _timed(lambda: client.get(f"{base}/count", params=filtered).raise_for_status(), args.runs)
+    exact = client.get(f"{base}/count", params=filtered).json()["total"]
+    print(_row("exact count of the filtered page (.../count)", ms, f"{exact:,}"))
+    cap = standings.COUNT_CAP
+    standings.COUNT_CAP = 10**9
+    try:
+        ms = _timed(lambda: fetch({"limit": 50, **filtered}), args.runs)
+    finally:
+        standings.COUNT_CAP = cap
+    print(_row("baseline: filtered page counting every match", ms), flush=True)
 
     engine = create_engine(url)
     sql = text("SELECT id FROM interviews WHERE role_id = :r ORDER BY fit_sort DESC, id DESC "

@@ -340,6 +340,10 @@ class OverrideResultOut(BaseModel):
     fit: float | None
 
 
+class CandidateCount(BaseModel):
+    total: int = Field(description="Candidates matching the filters, exactly.")
+
+
 class CandidateRow(BaseModel):
     interview_id: str
     candidate_name: str
@@ -360,9 +364,11 @@ class CandidateRow(BaseModel):
 
 class CandidatePage(BaseModel):
     total: int | None = Field(
-        description="Candidates matching the filters, on all pages together; on the first page "
-        "only (null on the pages reached with a cursor)."
+        description="Candidates matching the filters, on all pages together, counted up to "
+        "1,000; on the first page only (null on the pages reached with a cursor)."
     )
+    total_capped: bool = Field(
+        False, description="More than `total` match; GET .../candidates/count counts them all.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
     items: list[CandidateRow]
 

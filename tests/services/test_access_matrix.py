@@ -205,6 +205,7 @@ def _endpoints(a: Org) -> list[Endpoint]:
             body=lambda: {"days": 1, "reason": "Asked for a few more days."},
         ),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates", RECRUITING),
+        Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates/count", RECRUITING),
         Endpoint("GET", f"/api/v1/roles/{a.role_id}/candidates.csv", RECRUITING),
         Endpoint(
             "PUT",

@@ -100,6 +100,29 @@ def test_pages_hold_every_candidate_once_in_each_order(world: World) -> None:
     assert first["total"] == 27 and len(first["items"]) == 4
     second = recruiter.get(url, params={"limit": 4, "cursor": first["next_cursor"]}).json()
     assert second["total"] is None and len(second["items"]) == 4  # counted on the first only
+    assert first["total_capped"] is False
+
+
+def test_the_first_page_counts_up_to_the_cap_and_the_count_endpoint_counts_all(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = world.a
+    _fill_role(a, [20.0, 40.0, 60.0, 80.0, 90.0, None])
+    monkeypatch.setattr(standings, "COUNT_CAP", 3)  # 1,000 in production
+    recruiter = world.staff(a, "recruiter")
+    url = f"/api/v1/roles/{a.role_id}/candidates"
+    page = recruiter.get(url, params={"limit": 2}).json()
+    assert (page["total"], page["total_capped"], len(page["items"])) == (3, True, 2)
+    assert recruiter.get(f"{url}/count").json() == {"total": 7}  # the seed candidate too
+    scored = {"scored": "true"}
+    assert recruiter.get(url, params=scored).json()["total_capped"] is True
+    assert recruiter.get(f"{url}/count", params=scored).json() == {"total": 5}
+    narrow = {"band": "communication:exceeds"}
+    page = recruiter.get(url, params=narrow).json()
+    assert (page["total"], page["total_capped"]) == (2, False)
+    assert recruiter.get(f"{url}/count", params=narrow).json() == {"total": 2}
+    bad = recruiter.get(f"{url}/count", params={"band": "communication:great"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_filter"
 
 
 def test_filters_narrow_on_request_and_count_what_they_match(world: World) -> None:

@@ -614,9 +614,21 @@ async function loadCandidates(role, box) {
       const page = await get(`/roles/${role.id}/candidates?${query()}`);
       if (mine !== seq) return;
       const narrowed = filters.q || filters.state || filters.status || filters.attention || Object.values(filters.bands).some(Boolean);
-      if (!append) count.textContent = narrowed
-        ? `${page.total} candidate${page.total === 1 ? "" : "s"} match these filters. Clear them to see everyone.`
-        : `${page.total} candidate${page.total === 1 ? "" : "s"} in this role.`;
+      if (!append) {
+        const say = (total, capped) => {
+          const n = `${capped ? "More than " : ""}${total.toLocaleString("en")} candidate${total === 1 && !capped ? "" : "s"}`;
+          count.textContent = narrowed ? `${n} match these filters. Clear them to see everyone.` : `${n} in this role.`;
+        };
+        say(page.total, page.total_capped);
+        // The page counts up to 1,000; the exact figure follows without holding the page up.
+        if (page.total_capped) {
+          const params = query();
+          for (const key of ["sort", "limit", "cursor"]) params.delete(key);
+          get(`/roles/${role.id}/candidates/count?${params}`)
+            .then((out) => { if (mine === seq) say(out.total, false); })
+            .catch(() => { /* the lower bound stays */ });
+        }
+      }
       const rows = page.items.map((row) => candidateRow(row, role.script.length));
       if (append) {
         results.querySelector("tbody")?.append(...rows.map((cells) => h("tr", {}, cells.map((c, i) =>

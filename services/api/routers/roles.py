@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
@@ -339,11 +339,7 @@ def _all_pages(session: Session, role_id: str) -> Iterator[standings.Page]:
         cursor = page.next_cursor
 
 
-@router.get("/roles/{role_id}/candidates", response_model=schemas.CandidatePage)
-def list_candidates(
-    role_id: str,
-    staff: Recruiting,
-    session: DbSession,
+def _filters(
     state: Annotated[list[str], Query(description="Interview states to show.")] = [],  # noqa: B006
     status: Annotated[list[str], Query(description="Statuses to show.")] = [],  # noqa: B006
     band: Annotated[
@@ -354,6 +350,22 @@ def list_candidates(
     attention: Annotated[
         str | None, Query(description="human_review, deletion or failed")
     ] = None,
+) -> standings.Filters:
+    return standings.Filters(
+        states=state, statuses=status, bands=[standings.parse_band(b) for b in band],
+        search=q, scored=scored, attention=attention,
+    )
+
+
+CandidateFilters = Annotated[standings.Filters, Depends(_filters)]
+
+
+@router.get("/roles/{role_id}/candidates", response_model=schemas.CandidatePage)
+def list_candidates(
+    role_id: str,
+    staff: Recruiting,
+    session: DbSession,
+    filters: CandidateFilters,
     sort: Annotated[str, Query(description="fit (best first), newest or name")] = "fit",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -361,21 +373,27 @@ def list_candidates(
     """A role's candidates, best overall fit first, a page at a time; none is ever left out.
 
     Filters narrow what one page shows on request; without any the pages hold every candidate.
-    `next_cursor` fetches the following page.
+    `next_cursor` fetches the following page. The first page counts the matches up to 1,000
+    (`total_capped` when there are more); `.../candidates/count` counts them all.
     """
     roles.get_role(session, role_id=role_id)
-    filters = standings.Filters(
-        states=state, statuses=status, bands=[standings.parse_band(b) for b in band],
-        search=q, scored=scored, attention=attention,
-    )
     page = standings.page(
         session, role_id=role_id, filters=filters, sort=sort, cursor=cursor, limit=limit
     )
     return {
         "total": page.total,
+        "total_capped": page.total_capped,
         "next_cursor": page.next_cursor,
         "items": [_row(interview, page) for interview in page.interviews],
     }
+
+
+@router.get("/roles/{role_id}/candidates/count", response_model=schemas.CandidateCount)
+def count_candidates(role_id: str, staff: Recruiting, session: DbSession,
+                     filters: CandidateFilters) -> dict[str, int]:
+    """How many of the role's candidates match the filters (the same as the list's), exactly."""
+    roles.get_role(session, role_id=role_id)
+    return {"total": standings.count(session, role_id=role_id, filters=filters)}
 
 
 def _row(interview: Interview, page: standings.Page) -> dict[str, object]:

@@ -154,10 +154,16 @@ class Page:
     interviews: list[Interview]
     standings: dict[str, list[Row[Any]]]
     answers: dict[str, list[Row[Any]]]
-    total: int | None  # None on the pages after the first
+    total: int | None  # None on the pages after the first; at most COUNT_CAP
     next_cursor: str | None
     thresholds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    total_capped: bool = False  # more than `total` match: count() says how many
 
+
+# The first page counts its matches up to this many and says "more" beyond: an exact count of
+# 7,000 matches of two band filters costs more than the page itself (docs/performance.md), and
+# `count` gives the exact figure to those who ask, a moment later.
+COUNT_CAP = 1000
 
 _STANDING_COLUMNS = (
     CompetencyStanding.interview_id, CompetencyStanding.competency_key, CompetencyStanding.score,
@@ -291,11 +297,9 @@ def page(
     role = session.get(JobRole, role_id)
     columns, descending = _order(sort)
     where = _conditions(session, role_id, filters)
-    # Counted with the first page only: the pages after it, reached by cursor, cost what a
-    # first page without the count costs, however deep.
-    total = None if cursor else (
-        session.scalar(select(func.count()).select_from(Interview).where(*where)) or 0
-    )
+    # Counted with the first page only, and only up to COUNT_CAP: the pages after it, reached
+    # by cursor, cost what a first page without the count costs, however deep.
+    total = None if cursor else _count(session, where, cap=COUNT_CAP)
     query = (
         select(Interview, columns[0])
         .where(*where)
@@ -335,4 +339,19 @@ def page(
     thresholds = {
         t.competency_key: (t.required_level, t.exceeds_level) for t in (role.thresholds if role else [])
     }
-    return Page(rows, standings, answers, total, next_cursor, thresholds)
+    capped = total is not None and total > COUNT_CAP
+    return Page(rows, standings, answers, min(total, COUNT_CAP) if total is not None else None,
+                next_cursor, thresholds, capped)
+
+
+def count(session: Session, *, role_id: str, filters: Filters = Filters()) -> int:
+    """How many of a role's candidates match the filters, exactly."""
+    return _count(session, _conditions(session, role_id, filters), cap=None)
+
+
+def _count(session: Session, where: list[ColumnElement[bool]], *, cap: int | None) -> int:
+    """The matches, or cap + 1 when there are more than `cap`: the scan stops there."""
+    matching = select(Interview.id).where(*where)
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0
