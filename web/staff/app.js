@@ -162,6 +162,14 @@ export function currentUser() { return state.me?.user || null; }
 /** Draw the current page again, from fresh data. */
 export function redraw() { route(); }
 
+/** After a promotion: the note on every screen names the model that now scores. */
+export async function refreshScoringNote() {
+  try {
+    state.me = { ...state.me, ...(await get("/me")) };
+    renderScoringNote(state.me.scoring_model);
+  } catch { /* the note stays as it was until the next sign-in */ }
+}
+
 // ---------------------------------------------------------------- session and chrome
 
 async function boot() {

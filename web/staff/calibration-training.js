@@ -4,7 +4,7 @@
 
 import { get, post } from "/shared/api.js";
 import { announce, field, formatDateTime, h, render } from "/shared/dom.js";
-import { chip, errorBox, pageHead, table, toast } from "./app.js";
+import { chip, errorBox, pageHead, refreshScoringNote, table, toast } from "./app.js";
 import { competencyNamer, fmt, pct, plural, progressBar } from "./calibration.js";
 
 const POLL_MS = 1000;
@@ -143,6 +143,7 @@ function gatePanel(run, gate, margin, competency) {
     try {
       const made = await post(`/training-runs/${run.id}/promote`, { reason: reason.value.trim() });
       toast(`${made.model_version} now scores for your organisation; every answer is being scored again by it.`, "success");
+      refreshScoringNote();
       render(form, h("div", { class: "notice notice--success", role: "status" },
         h("p", {}, h("strong", {}, "Promoted. "), `${made.model_version} scores for your organisation from now on; the answers already scored are being scored again.`)));
     } catch (err) {
