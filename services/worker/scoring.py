@@ -47,7 +47,14 @@ def score_answer(answer_id: str) -> str:
         target = scoring.claim(session, answer_id=answer_id, model_version=model.version,
                                stale_after=dt.timedelta(seconds=settings.stuck_after_seconds))
     if target is None:
-        return "skipped"  # done already, held by another worker, or not allowed (consent, pause)
+        # Done already, held by another worker, or not allowed (consent, pause). Done already
+        # may be this very task, redelivered because its worker died after the scores' commit
+        # and before the interview.scored check: that check is owed still (it records once).
+        with unit_of_work() as session:
+            done = scoring.has_scored(session, answer_id=answer_id, model_version=model.version)
+        if done:
+            _notify_if_interview_scored(answer_id, model.version)
+        return "skipped"
     try:
         answer, redacted = _redacted_answer(target)
         result = model.score(target.competency_key, answer,

@@ -12,17 +12,26 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from services.api.publisher import CeleryPublisher
 from services.core import jobs
 from services.core.db import unit_of_work, utcnow
-from services.core.interviews.orm import Answer
+from services.core.interviews.orm import Answer, Interview
 from services.core.settings import get_settings
 from services.core.webhooks import service as webhooks
 from services.core.webhooks.orm import WebhookDelivery
+from services.worker import scoring as scoring_flow
 from services.worker import webhooks as flow
-from tests.services.conftest import Org, World, add_score, seed_organisation, tone_wav
+from tests.services.conftest import (
+    Org,
+    RecordingPublisher,
+    World,
+    add_score,
+    seed_organisation,
+    tone_wav,
+    typed_answers,
+)
 from tests.services.pipeline import RealWorker
 
 NO_WAIT = (0.0,) * 5
@@ -248,6 +257,38 @@ def test_no_payload_holds_the_candidates_name_or_email(world: World, receiver: R
     assert len(payloads) == 2
     for text in payloads:
         assert "Cand a" not in text and "cand@a.example.com" not in text
+
+
+@pytest.mark.slow
+def test_a_scoring_task_redelivered_after_its_worker_died_still_sends_interview_scored(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """acks_late redelivers a task whose worker died; if it died after the scores' commit and
+    before the interview.scored check, the redelivered task finds the answer scored and makes
+    the check it owes. (The deliveries' own tasks are recorded, not sent: no broker here.)"""
+    monkeypatch.setattr(scoring_flow, "TaskPublisher", RecordingPublisher)
+    _endpoint(world.a, receiver.url, events=("interview.scored",))
+    [answer_id] = typed_answers(world.a, [
+        "I told the customer myself that the order would be late, and offered a new date."])
+    with unit_of_work() as session:
+        answer = session.get(Answer, answer_id)
+        assert answer is not None
+        session.execute(update(Interview).where(Interview.id == answer.interview_id)
+                        .values(state="completed"))
+    assert scoring_flow.score_answer(answer_id) == "scored"
+    assert len(_scored_deliveries()) == 1
+    with unit_of_work() as session:  # as if the worker had died before the check
+        session.execute(delete(WebhookDelivery))
+    assert scoring_flow.score_answer(answer_id) == "skipped"  # the redelivered task
+    assert len(_scored_deliveries()) == 1
+    assert scoring_flow.score_answer(answer_id) == "skipped"
+    assert len(_scored_deliveries()) == 1  # and never twice
+
+
+def _scored_deliveries() -> list[WebhookDelivery]:
+    with unit_of_work() as session:
+        return list(session.scalars(select(WebhookDelivery)
+                                    .where(WebhookDelivery.event == "interview.scored")))
 
 
 @pytest.mark.slow

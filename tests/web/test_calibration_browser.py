@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import uuid
 from collections.abc import Callable
 
@@ -211,7 +210,6 @@ def _wait_for_report(page: Page) -> None:
 def test_two_psychologists_calibrate_train_and_promote_past_the_gate(
     org: Org, live_server: str, worker: RealWorker, launch: Callable[..., Browser]
 ) -> None:
-    started = time.monotonic()
     _candidates_answered(org)
     _second_psychologist(org)
     held_out = promotion._held_out({_answer_id(n): {} for n in range(len(ANSWERS))})

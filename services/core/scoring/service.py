@@ -237,6 +237,14 @@ def release(session: Session, *, answer_id: str, model_version: str) -> None:
     )
 
 
+def has_scored(session: Session, *, answer_id: str, model_version: str) -> bool:
+    return session.scalar(
+        select(ScoringRun.id).where(ScoringRun.answer_id == answer_id,
+                                    ScoringRun.model_version == model_version,
+                                    ScoringRun.state == SCORED)
+    ) is not None
+
+
 def promoted_models(session: Session) -> dict[str, str]:
     """Organisation -> the model a person promoted for it; the others score with the seed."""
     return dict(session.execute(
