@@ -13,11 +13,12 @@ import hashlib
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.core.audit import service as audit
 from services.core.db import after_commit, new_id, utcnow
-from services.core.errors import Invalid, NotFound, UnsupportedMedia
+from services.core.errors import Conflict, Invalid, NotFound, UnsupportedMedia
 from services.core.interviews.orm import CandidateCv, Interview
 from services.core.interviews.review import get_interview
 from services.core.storage import MediaStorage
@@ -100,6 +101,9 @@ def upload_cv(
     """
     check_pdf(data, content_type=content_type)
     interview = get_interview(session, interview_id=interview_id)
+    # The interview's row is the lock (PostgreSQL): two first uploads at once would otherwise
+    # both find no CV and both insert one.
+    session.execute(select(Interview.id).where(Interview.id == interview.id).with_for_update())
     row = session.scalar(
         select(CandidateCv).where(CandidateCv.interview_id == interview.id).with_for_update()
     )
@@ -115,7 +119,12 @@ def upload_cv(
     row.storage_key, row.filename = key, clean_filename(filename)
     row.size_bytes, row.sha256 = len(data), hashlib.sha256(data).hexdigest()
     row.uploaded_by_id, row.uploaded_at = actor_id, utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # SQLite, which has no row locks: the other upload won
+        raise Conflict("Another CV for this candidate was uploaded at the same moment. "
+                       "Reload the page, then upload again if yours should replace it.",
+                       code="cv_upload_conflict") from None
     _record(session, interview, actor_id, "cv.uploaded",
             {"size_bytes": len(data), "replaced": replaced})
     return row
