@@ -55,7 +55,7 @@ def create_snapshot(
         held_out = _held_out(final[criterion])
         for answer_id, ratings in sorted(final[criterion].items()):
             answer, interview = answers[answer_id]
-            transcript = service._transcript(session, answer_id)
+            transcript = service.transcript_of(session, answer_id)
             text = without_identity(transcript.text if transcript else "", interview)
             prompt = questions[answer.question_id].key
             for rater, level in sorted(ratings.items()):

@@ -25,7 +25,7 @@ def agreement_report(session: Session, *, batch: LabelBatch) -> dict[str, Any]:
     criteria = []
     for key in sorted(by_criterion):
         group = by_criterion[key]
-        competency = service._competency(session, batch.rubric_version_id, key)
+        competency = service.competency_of(session, batch.rubric_version_id, key)
         levels = service.levels_of(competency)
         criteria.append({
             "criterion": key,

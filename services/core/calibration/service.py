@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from services.core.audit import service as audit
 from services.core.calibration.orm import LabelAssignment, LabelBatch
 from services.core.db import new_id, utcnow
-from services.core.errors import Conflict, Forbidden, Invalid, NotFound
+from services.core.errors import Conflict, Invalid, NotFound
 from services.core.interviews.media import playback_type
 from services.core.interviews.orm import Answer, Consent, Interview, Transcript
 from services.core.interviews.review import without_identity
@@ -217,8 +217,8 @@ def assignment_view(session: Session, *, assignment_id: str, rater_id: str) -> A
     interview = session.get(Interview, answer.interview_id)
     question = session.get(Question, answer.question_id)
     assert interview is not None and question is not None
-    transcript = _transcript(session, answer.id)
-    competency = _competency(session, batch.rubric_version_id, assignment.competency_key)
+    transcript = transcript_of(session, answer.id)
+    competency = competency_of(session, batch.rubric_version_id, assignment.competency_key)
     peers: dict[int, list[Peer]] = {}
     for rnd in range(BLIND, assignment.round + 1):
         revealed = _labels(session, batch_id=batch.id, round=rnd, answer_ids=[answer.id])
@@ -248,7 +248,7 @@ def save_label(
         raise Conflict("This label is submitted; it can change only in a calibration re-score.",
                        code="already_submitted")
     batch = get_batch(session, batch_id=assignment.batch_id)
-    allowed = levels_of(_competency(session, batch.rubric_version_id, assignment.competency_key))
+    allowed = levels_of(competency_of(session, batch.rubric_version_id, assignment.competency_key))
     if level is not None and level not in allowed:
         raise Invalid(f"The level must be one of {', '.join(map(str, allowed))}.", code="level",
                       field="level")
@@ -278,12 +278,12 @@ def media_answer(session: Session, *, assignment_id: str, rater_id: str, actor: 
     return answer
 
 
-def _transcript(session: Session, answer_id: str) -> Transcript | None:
+def transcript_of(session: Session, answer_id: str) -> Transcript | None:
     return session.scalars(select(Transcript).where(Transcript.answer_id == answer_id)
                            .order_by(Transcript.created_at.desc())).first()
 
 
-def _competency(session: Session, rubric_version_id: str, key: str) -> Competency | None:
+def competency_of(session: Session, rubric_version_id: str, key: str) -> Competency | None:
     version = session.get(RubricVersion, rubric_version_id)
     return next((c for c in version.competencies if c.key == key), None) if version else None
 
@@ -431,7 +431,3 @@ def answers_of(session: Session, *, ids: Sequence[str]) -> dict[str, tuple[Answe
     )
     return {a.id: (a, i) for a, i in rows}
 
-
-def require_rater(batch: LabelBatch, rater_id: str) -> None:
-    if rater_id not in batch.rater_ids:
-        raise Forbidden("Only the batch's raters can do this.")
