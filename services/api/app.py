@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
+import hashlib
+import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.api import logs
 from services.api.publisher import CeleryPublisher
 from services.api.routers import (
     admin,
@@ -30,11 +37,12 @@ from services.api.routers import (
     training,
     webhooks,
 )
-from services.core.errors import DomainError
+from services.core.errors import DomainError, RateLimited
 from services.core.jobs import JobPublisher
 from services.core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+DATABASE_RETRY_AFTER_SECONDS = 5
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 _CSP = (
@@ -49,6 +57,12 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
 }
+# Sent only where the site is served over HTTPS (PARLEY_PUBLIC_URL, or the request itself as
+# the trusted proxy reports it): over plain HTTP browsers ignore it, and a development server
+# on http://127.0.0.1 must not pin a name to HTTPS.
+_HSTS = "max-age=31536000; includeSubDomains"
+_SWAGGER_CDN = "https://cdn.jsdelivr.net"
+log = logging.getLogger("uvicorn.error")
 
 
 def _error(status: int, code: str, message: str, **details: object) -> JSONResponse:
@@ -61,7 +75,22 @@ def _error(status: int, code: str, message: str, **details: object) -> JSONRespo
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, **exc.details)
+        response = _error(exc.status, exc.code, exc.message, **exc.details)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # The database is out of reach or refused the connection: nothing was saved by this
+        # request, and the pool's pre-ping reconnects by itself once it is back.
+        log.warning("database unavailable on %s %s: %s", request.method,
+                    logs.redact(request.url.path), type(exc.orig or exc).__name__)
+        response = _error(503, "database_unavailable",
+                          "The service is briefly unavailable. Nothing was lost: try again.")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,8 +129,9 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
         version="1",
         description="Structured AI-avatar interviews, scored on text only, decided by people.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         responses={422: {"model": None}},
     )
     app.state.publisher = publisher or CeleryPublisher(settings)
@@ -111,17 +141,32 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     _install_error_handlers(app)
+    logs.install_redaction()
+    https_site = settings.public_url.startswith("https://")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        if request.url.path == "/api/docs":  # Swagger UI loads its own assets; no strict CSP
-            return response
+        try:
+            response = await call_next(request)
+        except Exception:
+            # Otherwise Starlette's outermost handler answers, after this middleware: a bare
+            # 500 without the headers below.
+            log.exception("unhandled error on %s %s", request.method,
+                          logs.redact(request.url.path))
+            response = _error(500, "internal_error", "Something went wrong on our side.")
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if https_site or request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", _HSTS)
         if request.url.path.startswith(API_PREFIX):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    docs = _docs_page(app)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return docs
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -129,3 +174,21 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
 
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app
+
+
+def _docs_page(app: FastAPI) -> HTMLResponse:
+    """Swagger UI with a policy of its own: its assets from the CDN, and its one inline script
+    allowed by hash, never by 'unsafe-inline'."""
+    page = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} docs")
+    body = bytes(page.body).decode()
+    inline = re.findall(r"<script>(.*?)</script>", body, flags=re.DOTALL)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in inline
+    )
+    policy = (
+        f"default-src 'self'; script-src 'self' {_SWAGGER_CDN} {hashes}; "
+        f"style-src 'self' {_SWAGGER_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy})

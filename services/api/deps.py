@@ -103,24 +103,26 @@ def require(*roles: StaffRole) -> object:
 
 
 def _candidate_interview(
-    session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
+    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
 ) -> Interview:
     if not x_invite_token:
         raise NotAuthenticated(
             "Open the interview from your invitation link.", code="invalid_invite"
         )
-    return invitations.open_interview(session, token=x_invite_token)
+    return invitations.open_interview(session, token=x_invite_token, client=client_of(request))
 
 
 CandidateInterview = Annotated[Interview, Depends(_candidate_interview)]
 
 
 def _candidate_data_subject(
-    session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
+    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
 ) -> Interview:
     if not x_invite_token:
         raise NotAuthenticated("Open this page from your invitation link.", code="invalid_invite")
-    return invitations.open_interview(session, token=x_invite_token, allow_expired=True)
+    return invitations.open_interview(
+        session, token=x_invite_token, allow_expired=True, client=client_of(request)
+    )
 
 
 # The candidate's data rights (see, download, delete, human review) outlast an expired link.

@@ -62,5 +62,11 @@ class UnsupportedMedia(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many tries; the API answers 429 with `Retry-After: retry_after` (seconds)."""
+
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -23,7 +23,8 @@ from services.core.interviews.orm import (
     Score,
     Transcript,
 )
-from services.core.organisations.orm import LoginAttempt, Organisation, StaffSession, User
+from services.core.organisations.orm import Organisation, StaffSession, User
+from services.core.ratelimit.orm import RateEvent
 from services.core.roles.orm import CompetencyThreshold, JobRole, Question, ScriptItem
 from services.core.rubrics.orm import AnchoredLevel, Competency, Indicator, Rubric, RubricVersion
 from services.core.scoring.orm import ScoreOverride, ScoringModelRecord, ScoringRun, TrainingRun
@@ -47,12 +48,12 @@ __all__ = [
     "JobRole",
     "LabelAssignment",
     "LabelBatch",
-    "LoginAttempt",
     "ModelPromotion",
     "Note",
     "OpenLink",
     "Organisation",
     "Question",
+    "RateEvent",
     "Rubric",
     "RubricVersion",
     "Score",

@@ -37,7 +37,15 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 12
     cookie_secure: bool = False
     login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=900, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1, le=86400)
+    # Wrong invite or open-link tokens one client address may send in the window before it
+    # is refused with 429 (services/core/interviews/invitations.py guessing_limit).
+    token_guess_max_failures: int = Field(default=30, ge=1)
+    token_guess_window_seconds: int = Field(default=600, ge=1, le=86400)
+    # Interviews one client address may make through open links per hour (each sends an email).
+    open_link_joins_per_client_per_hour: int = Field(default=10, ge=1)
+    # Invitation emails (single, CSV, open link, extension) one organisation may send per hour.
+    invitation_emails_per_hour: int = Field(default=2000, ge=1)
     invite_ttl_days: int = Field(default=14, ge=1)
     # One reminder email this many days before an unfinished invitation expires (0: none).
     reminder_days_before_expiry: int = Field(default=2, ge=0, le=60)

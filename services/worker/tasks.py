@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from services.core import jobs
 from services.core.db import unit_of_work
 from services.core.interviews import processing, reminders
+from services.core.ratelimit import service as ratelimit
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
@@ -164,6 +165,7 @@ def sweep_stuck() -> list[str]:
             stuck_after=dt.timedelta(seconds=settings.stuck_after_seconds),
             max_attempts=settings.max_processing_attempts,
         )
+        ratelimit.forget_old(session)  # counted events no limit looks at any more
     for answer_id in requeue:
         transcribe_answer.apply_async(args=[answer_id], queue=jobs.QUEUE_ASR)
     if requeue:

@@ -20,7 +20,7 @@ from services.api.deps import (
 )
 from services.api.uploads import read_body
 from services.core import jobs
-from services.core.interviews import candidate, feedback, speech
+from services.core.interviews import candidate, feedback, media, speech
 from services.core.interviews.orm import Answer, Interview
 from services.core.organisations import service as organisations
 from services.core.roles import service as roles
@@ -120,6 +120,8 @@ async def put_chunk(
         Header(description="true on the chunk the recording ended with: the take is whole."),
     ] = False,
 ) -> dict[str, object]:
+    # The declared type and size are refused before a byte of the body is read.
+    media.check_content_type(content_type, accepted=settings.accepted_media_types)
     data = await read_body(request, limit=settings.max_chunk_bytes)
     receipt = await run_in_threadpool(
         candidate.receive_chunk,

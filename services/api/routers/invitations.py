@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from services.api import schemas
-from services.api.deps import DbSession, Recruiting, SettingsDep
+from services.api.deps import DbSession, Recruiting, SettingsDep, client_of
 from services.core.interviews import open_links, reminders
 from services.core.interviews.orm import OpenLink
 from services.core.organisations import service as organisations
@@ -77,9 +77,11 @@ def disable_open_link(role_id: str, staff: Recruiting, session: DbSession) -> Re
 
 
 @router.post("/candidate/open-link", response_model=schemas.OpenLinkRoleOut, tags=["candidate"])
-def describe_open_link(body: schemas.OpenLinkTokenIn, session: DbSession) -> dict[str, object]:
+def describe_open_link(
+    body: schemas.OpenLinkTokenIn, request: Request, session: DbSession
+) -> dict[str, object]:
     """What someone who opened the link is applying for (404, or 410 once it is closed)."""
-    link = open_links.resolve(session, token=body.token)
+    link = open_links.resolve(session, token=body.token, client=client_of(request))
     role = roles.get_role(session, role_id=link.role_id)
     organisation = organisations.get_organisation(session, org_id=link.org_id)
     return {
@@ -95,11 +97,12 @@ def describe_open_link(body: schemas.OpenLinkTokenIn, session: DbSession) -> dic
     "/candidate/open-link/join", response_model=schemas.OpenLinkJoinOut, tags=["candidate"]
 )
 def join_open_link(
-    body: schemas.OpenLinkJoinIn, session: DbSession, settings: SettingsDep
+    body: schemas.OpenLinkJoinIn, request: Request, session: DbSession, settings: SettingsDep
 ) -> dict[str, object]:
     """An interview of one's own; an email already invited to the role gets its link by email."""
     joined = open_links.join(
-        session, settings=settings, token=body.token, name=body.name, email=str(body.email)
+        session, settings=settings, token=body.token, name=body.name, email=str(body.email),
+        client=client_of(request),
     )
     return {
         "invite_token": joined.invite_token,

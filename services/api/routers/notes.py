@@ -60,6 +60,7 @@ async def put_cv(
 ) -> dict[str, object]:
     """Upload the candidate's CV, a PDF as the raw body, replacing any kept before."""
     limit = settings.max_cv_bytes
+    cv.check_declared_type(content_type)  # before a byte of the body is read
     data = await read_body(
         request, limit=limit, too_large=f"A CV may be at most {limit / 1024 / 1024:g} MiB."
     )

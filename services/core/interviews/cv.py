@@ -41,13 +41,18 @@ def _key(interview_id: str) -> str:
     return f"{interview_folder(interview_id)}/cv/{new_id()}.pdf"
 
 
-def check_pdf(data: bytes, *, content_type: str) -> None:
-    """Refuse anything but a whole PDF, whatever its name or declared type says."""
+def check_declared_type(content_type: str) -> None:
+    """Refuse an upload that does not even claim to be a PDF (before its body is read)."""
     declared = content_type.split(";")[0].strip().lower()
     if declared != CONTENT_TYPE:
         raise UnsupportedMedia(
             f"A CV must be a PDF file, not {declared or 'an unnamed type'}.", code="not_pdf"
         )
+
+
+def check_pdf(data: bytes, *, content_type: str) -> None:
+    """Refuse anything but a whole PDF, whatever its name or declared type says."""
+    check_declared_type(content_type)
     if not data:
         raise Invalid("The file is empty.", code="empty_upload")
     if not data.startswith(b"%PDF-"):

@@ -16,6 +16,7 @@ from services.core.db import ORG_SCOPE, after_commit, new_id, utcnow
 from services.core.errors import Gone, NotAuthenticated
 from services.core.interviews.orm import Candidate, Interview, Invitation
 from services.core.interviews.states import InterviewState
+from services.core.ratelimit import service as ratelimit
 from services.core.roles import service as roles
 from services.core.settings import Settings, get_settings
 
@@ -97,16 +98,51 @@ def rebuilt_token(invitation: Invitation) -> str | None:
     return token if security.same(security.token_hash(token), invitation.token_hash) else None
 
 
-def open_interview(session: Session, *, token: str, allow_expired: bool = False) -> Interview:
+def guessing_limit(settings: Settings) -> ratelimit.Limit:
+    """Wrong invite or open-link tokens per client address (both are the same guessing)."""
+    return ratelimit.Limit(
+        "token_guess",
+        settings.token_guess_max_failures,
+        dt.timedelta(seconds=settings.token_guess_window_seconds),
+    )
+
+
+_GUESSING = (
+    "Too many links that do not work were tried from this network. "
+    "Wait a few minutes, then open your link again."
+)
+
+
+def check_guessing(session: Session, *, client: str | None) -> None:
+    """Refuse a client that sent too many wrong tokens, before looking the token up: a guesser
+    over the limit learns nothing, not even when a guess would have been right."""
+    if client is not None:
+        ratelimit.check(session, limit=guessing_limit(get_settings()), subject=client,
+                        message=_GUESSING)
+
+
+def count_wrong_token(session: Session, *, client: str | None) -> None:
+    if client is not None:
+        ratelimit.record(session, limit=guessing_limit(get_settings()), subject=client)
+
+
+def open_interview(
+    session: Session, *, token: str, allow_expired: bool = False, client: str | None = None
+) -> Interview:
     """The interview behind an invite token; scopes the session to its organisation.
 
     `allow_expired` is for the candidate's data rights, which outlast the time to answer.
+    `client` (the caller's address) counts wrong tokens against the guessing limit.
     """
+    check_guessing(session, client=client)
     invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == security.token_hash(token))
     )
     if invitation is None:
-        raise NotAuthenticated("This interview link is not valid.", code="invalid_invite")
+        count_wrong_token(session, client=client)
+        raise NotAuthenticated(
+            "This interview link is not valid.", code="invalid_invite", keep_changes=True
+        )
     session.info[ORG_SCOPE] = invitation.org_id
     interview = session.scalars(
         select(Interview).where(Interview.invitation_id == invitation.id)
@@ -148,12 +184,28 @@ def invitation_email(
     return subject, body
 
 
+def count_email(session: Session, *, settings: Settings, org_id: str) -> None:
+    """One more invitation email from the organisation this hour, or 429 (a CSV of a thousand
+    fits; a loop that invites without end, or a stolen session, does not)."""
+    limit = ratelimit.Limit(
+        "invitation_email", settings.invitation_emails_per_hour, dt.timedelta(hours=1)
+    )
+    ratelimit.spend(
+        session,
+        limit=limit,
+        subject=org_id,
+        message=f"This organisation has sent {limit.max_events} invitation emails in the last "
+        "hour, the most it may. Try again later.",
+    )
+
+
 def email_invitation(
     session: Session, *, settings: Settings, issued: IssuedInvitation, organisation: str
 ) -> str:
     """Email the link once the invitation is committed; returns the link (shown once)."""
     url = invite_url(settings, issued.token)
     interview = issued.interview
+    count_email(session, settings=settings, org_id=interview.org_id)
     role = roles.get_role(session, role_id=interview.role_id)
     subject, body = invitation_email(
         organisation=organisation,

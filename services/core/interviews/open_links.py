@@ -9,6 +9,7 @@ stranger who knows someone's address never reaches their interview.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
@@ -21,6 +22,7 @@ from services.core.errors import Gone, NotFound, RateLimited
 from services.core.interviews import invitations
 from services.core.interviews.orm import Candidate, Interview, Invitation, OpenLink
 from services.core.organisations import service as organisations
+from services.core.ratelimit import service as ratelimit
 from services.core.roles import service as roles
 from services.core.settings import Settings, get_settings
 
@@ -144,15 +146,17 @@ def _disable_active(session: Session, *, actor_id: str | None, role_id: str) -> 
         )
 
 
-def resolve(session: Session, *, token: str) -> OpenLink:
+def resolve(session: Session, *, token: str, client: str | None = None) -> OpenLink:
     """The open link behind a token, if it still admits people; scopes the session to its
-    organisation."""
+    organisation. `client` counts a wrong token against the guessing limit."""
+    invitations.check_guessing(session, client=client)
     link = session.scalar(
         select(OpenLink).where(OpenLink.token_hash == security.token_hash(token))
     )
     if link is None:
+        invitations.count_wrong_token(session, client=client)
         raise NotFound("This link is not valid. Check that you copied all of it.",
-                       code="open_link_invalid")
+                       code="open_link_invalid", keep_changes=True)
     session.info[ORG_SCOPE] = link.org_id
     state = state_of(link)
     if state != "active":
@@ -161,10 +165,24 @@ def resolve(session: Session, *, token: str) -> OpenLink:
 
 
 def join(
-    session: Session, *, settings: Settings, token: str, name: str, email: str
+    session: Session, *, settings: Settings, token: str, name: str, email: str,
+    client: str | None = None,
 ) -> Joined:
-    """An interview of their own for whoever opened the link, its link emailed to them."""
-    link = resolve(session, token=token)
+    """An interview of their own for whoever opened the link, its link emailed to them.
+
+    `client` (the caller's address) may join `open_link_joins_per_client_per_hour` times: each
+    join sends an email, and the limit stops a script from mailing strangers through the link.
+    """
+    link = resolve(session, token=token, client=client)
+    if client is not None:
+        ratelimit.spend(
+            session,
+            limit=ratelimit.Limit("open_link_join", settings.open_link_joins_per_client_per_hour,
+                                  _HOUR),
+            subject=client,
+            message="Many interviews were asked for from this network in the last hour. "
+            "Please try again later.",
+        )
     email = email.strip().lower()
     organisation = organisations.get_organisation(session, org_id=link.org_id)
     existing = _invited(session, role_id=link.role_id, email=email)
@@ -201,14 +219,16 @@ def _invited(session: Session, *, role_id: str, email: str) -> Interview | None:
 
 def _count_in(session: Session, *, settings: Settings, link: OpenLink) -> None:
     """One more interview through the link, within its cap and the hourly limit."""
-    recent = session.scalar(
-        select(func.count())
-        .select_from(Invitation)
-        .where(Invitation.open_link_id == link.id, Invitation.created_at > utcnow() - _HOUR)
-    )
-    if (recent or 0) >= settings.open_link_joins_per_hour:
+    now = utcnow()
+    recent, oldest = session.execute(
+        select(func.count(), func.min(Invitation.created_at))
+        .where(Invitation.open_link_id == link.id, Invitation.created_at > now - _HOUR)
+    ).one()
+    if recent >= settings.open_link_joins_per_hour:
+        free_in = (oldest + _HOUR - now).total_seconds() if oldest is not None else 60
         raise RateLimited("Many people have joined through this link in the last hour. "
-                          "Please try again in a little while.", code="open_link_busy")
+                          "Please try again in a little while.", code="open_link_busy",
+                          retry_after=max(1, math.ceil(free_in)))
     # A conditional UPDATE, so two people arriving together cannot both take the last place.
     claimed = session.execute(
         update(OpenLink)

@@ -188,6 +188,7 @@ def extend_invitation(
         url=url,
         expires_at=invitation.expires_at,
     )
+    invitations.count_email(session, settings=settings, org_id=interview.org_id)
     invitations.email_after_commit(
         session, settings=settings, interview=interview, subject=subject, body=body
     )

@@ -1,11 +1,11 @@
-"""Organisations (tenants), their staff, staff sessions and login attempts."""
+"""Organisations (tenants), their staff and staff sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.core.db import Base, IdMixin, OrgScoped, enum_column
@@ -51,16 +51,3 @@ class StaffSession(OrgScoped, Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
-
-
-class LoginAttempt(IdMixin, Base):
-    """Failed sign-ins, counted per email and per client address to rate-limit guessing."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_email_created", "email", "created_at"),
-        Index("ix_login_attempts_client_created", "client", "created_at"),
-    )
-
-    email: Mapped[str] = mapped_column(String(320))
-    client: Mapped[str] = mapped_column(String(64))

@@ -6,21 +6,16 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.core import security
 from services.core.audit import service as audit
 from services.core.db import utcnow
-from services.core.errors import Conflict, NotAuthenticated, NotFound, RateLimited
-from services.core.organisations.orm import (
-    LoginAttempt,
-    Organisation,
-    StaffRole,
-    StaffSession,
-    User,
-)
+from services.core.errors import Conflict, NotAuthenticated, NotFound
+from services.core.organisations.orm import Organisation, StaffRole, StaffSession, User
+from services.core.ratelimit import service as ratelimit
 from services.core.settings import Settings
 
 
@@ -31,15 +26,12 @@ class SignedIn:
     csrf_token: str
 
 
-def _failures_since(session: Session, column: object, value: str, since: dt.datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(column == value, LoginAttempt.created_at >= since)
-        )
-        or 0
-    )
+def login_limits(settings: Settings) -> tuple[ratelimit.Limit, ratelimit.Limit]:
+    """Failed sign-ins per email, and (more of them) per client address."""
+    window = dt.timedelta(seconds=settings.login_window_seconds)
+    limit = settings.login_max_failures
+    return (ratelimit.Limit("login_email", limit, window),
+            ratelimit.Limit("login_client", limit * 4, window))
 
 
 def login(
@@ -47,18 +39,16 @@ def login(
 ) -> SignedIn:
     """Sign a staff member in, or refuse without saying whether the email exists."""
     email = email.strip().lower()
-    since = utcnow() - dt.timedelta(seconds=settings.login_window_seconds)
-    limit = settings.login_max_failures
-    if (
-        _failures_since(session, LoginAttempt.email, email, since) >= limit
-        or _failures_since(session, LoginAttempt.client, client, since) >= limit * 4
-    ):
-        raise RateLimited("Too many failed sign-ins. Wait a few minutes and try again.")
+    per_email, per_client = login_limits(settings)
+    message = "Too many failed sign-ins. Wait a few minutes and try again."
+    ratelimit.check(session, limit=per_email, subject=email, message=message)
+    ratelimit.check(session, limit=per_client, subject=client, message=message)
     user = session.scalar(select(User).where(User.email == email))
     if not security.verify_password(user.password_hash if user else None, password) or not (
         user and user.is_active
     ):
-        session.add(LoginAttempt(email=email, client=client[:64]))
+        ratelimit.record(session, limit=per_email, subject=email)
+        ratelimit.record(session, limit=per_client, subject=client)
         raise NotAuthenticated(
             "The email or password is not right.", code="bad_credentials", keep_changes=True
         )
