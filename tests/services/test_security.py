@@ -114,7 +114,8 @@ def _header_problems(response: Response, where: str) -> list[str]:
     policy = _policy(response)
     scripts = policy.get("script-src", policy.get("default-src", []))
     if not policy or "'unsafe-inline'" in scripts or "'unsafe-eval'" in scripts or "*" in scripts:
-        problems.append(f"{where}: scripts not locked down: {headers.get('content-security-policy')}")
+        policy_text = headers.get("content-security-policy")
+        problems.append(f"{where}: scripts not locked down: {policy_text}")
     if policy.get("frame-ancestors") != ["'none'"]:
         problems.append(f"{where}: frame-ancestors {policy.get('frame-ancestors')}")
     if policy.get("base-uri") != ["'none'"] or "object-src" in policy:
@@ -358,7 +359,8 @@ def test_an_open_link_busy_answer_says_when_to_come_back(
     reset_caches()
     token = _open_link_token(sqlite_world)
     for n, expected in enumerate((200, 429)):
-        client = TestClient(sqlite_world.app, client=(f"198.51.100.{n}", 1))  # type: ignore[arg-type]
+        address = (f"198.51.100.{n}", 1)
+        client = TestClient(sqlite_world.app, client=address)  # type: ignore[arg-type]
         response = client.post(
             "/api/v1/candidate/open-link/join",
             json={"token": token, "name": "Busy", "email": f"busy{n}@example.com"},
@@ -485,3 +487,18 @@ def test_the_static_files_cannot_be_left(app: FastAPI) -> None:
         response = client.get(path)
         assert response.status_code == 404, (path, response.status_code)
         assert "class Settings" not in response.text
+
+
+def test_counted_events_no_limit_looks_at_are_forgotten(sqlite_database: str) -> None:
+    from services.core.ratelimit import service as ratelimit
+    from services.core.ratelimit.orm import RateEvent
+
+    now = dt.datetime.now(dt.UTC)
+    with unit_of_work() as session:
+        for age in (dt.timedelta(days=2), dt.timedelta(0)):
+            session.add(RateEvent(scope="token_guess", subject="198.51.100.1",
+                                  created_at=now - age))
+    with unit_of_work() as session:
+        assert ratelimit.forget_old(session) == 1
+    with unit_of_work() as session:
+        assert len(session.scalars(select(RateEvent)).all()) == 1
