@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api import logs
+from services.api.characters import RefuseNulCharacters
 from services.api.publisher import CeleryPublisher
 from services.api.routers import (
     admin,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
         webhooks, invitations, notes, calibration,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(RefuseNulCharacters, prefix=API_PREFIX)  # inside security_headers
     _install_error_handlers(app)
     logs.install_redaction()
     https_site = settings.public_url.startswith("https://")

@@ -89,13 +89,13 @@ class CompetencyOut(Out):
 
 class LevelIn(BaseModel):
     level: int = Field(ge=1, le=10)
-    label: str = Field(min_length=1, max_length=100)
+    label: str = Field(min_length=1, max_length=64)
     anchor: str = Field(min_length=1, max_length=5000)
     examples: list[str] = Field(default_factory=list, max_length=50)
 
 
 class IndicatorIn(BaseModel):
-    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    key: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     text: str = Field(min_length=1, max_length=1000)
     levels: list[LevelIn] = Field(min_length=2, max_length=10)
 

@@ -47,3 +47,11 @@ def test_verification_finds_an_edited_entry(sqlite_world: World) -> None:
         untouched = audit.verify(session, org_id=sqlite_world.b.org_id)
     assert [(p.seq, p.problem) for p in problems][:1] == [(2, "content was edited")]
     assert untouched == []
+
+
+def test_a_position_past_a_32_bit_sequence_number_is_refused_not_a_500(world: World) -> None:
+    admin = world.staff(world.a, "admin")
+    assert admin.get("/api/v1/audit", params={"after": 2**31 - 1}).json() == []
+    refused = admin.get("/api/v1/audit", params={"after": 2**31})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "validation_error"

@@ -174,6 +174,22 @@ def test_bad_thresholds_and_scripts_are_refused_with_422(world: World) -> None:
     assert _audit("role.update") == []
 
 
+def test_a_competency_given_two_pairs_of_levels_is_refused_with_duplicate_threshold(
+    world: World,
+) -> None:
+    a = world.a
+    recruiter = world.staff(a, "recruiter")
+    twice = [COMMUNICATION, {**COMMUNICATION, "required_level": 2}]
+    for refused in (
+        recruiter.post("/api/v1/roles", json=_role_body(a, thresholds=twice)),
+        recruiter.put(f"/api/v1/roles/{a.role_id}", json=_role_body(a, thresholds=twice)),
+        recruiter.put(f"/api/v1/roles/{a.role_id}/thresholds", json={"thresholds": twice}),
+    ):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "duplicate_threshold"
+    assert recruiter.get(f"/api/v1/roles/{a.role_id}").json()["thresholds"] == [COMMUNICATION]
+
+
 def test_recruiters_and_psychologists_write_questions_for_a_competency_of_the_rubric(
     world: World,
 ) -> None:

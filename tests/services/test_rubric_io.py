@@ -278,3 +278,18 @@ def test_an_edit_with_gaps_in_the_levels_is_refused_by_field(world: World) -> No
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "bad_levels"
+
+
+def test_an_edit_with_a_label_or_key_longer_than_its_column_is_refused_by_field(
+    world: World,
+) -> None:
+    psychologist = world.staff(world.a, "psychologist")
+    for field, value in (("label", "L" * 65), ("key", "k" * 65)):
+        document = copy.deepcopy(rubrics.default_rubric())
+        indicator = document["competencies"][0]["indicators"][0]
+        (indicator["levels"][0] if field == "label" else indicator)[field] = value
+
+        response = psychologist.post("/api/v1/rubrics/versions", json=document)
+
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "validation_error"

@@ -161,6 +161,38 @@ def test_validation_errors_name_the_fields(sqlite_world: World) -> None:
     assert malformed.status_code == 422
 
 
+def test_a_nul_character_in_a_body_query_or_path_is_refused_before_the_database(
+    world: World,
+) -> None:
+    a = world.a
+    recruiter = world.staff(a, "recruiter")
+    invitations = f"/api/v1/roles/{a.role_id}/invitations"
+    refused = {
+        "body": recruiter.post(invitations, json={"name": "A\x00B", "email": "nul@a.example.com"}),
+        "query": recruiter.get(f"/api/v1/roles/{a.role_id}/candidates", params={"q": "A\x00B"}),
+        "path": recruiter.get("/api/v1/roles/role%00id"),
+    }
+    for where, response in refused.items():
+        assert response.status_code == 422, (where, response.text)
+        error = response.json()["error"]
+        assert (error["code"], error["details"]) == ("invalid_character", {"where": where})
+    escaped = b'{"name": "A\\\\u0000B", "email": "backslash@a.example.com"}'  # text, not a NUL
+    assert recruiter.post(
+        invitations, content=escaped, headers={"Content-Type": "application/json"}
+    ).status_code == 201
+    audio = tone_wav()  # binary bodies pass untouched, NUL bytes and all
+    assert b"\x00" in audio
+    assert _put(world.candidate(a), a.question_ids[1], audio).status_code == 200
+
+
+def test_a_declared_type_longer_than_its_column_is_refused(world: World) -> None:
+    long_type = "audio/wav; codecs=" + "x" * 100
+    response = _put(world.candidate(world.a), world.a.question_ids[1], tone_wav(),
+                    content_type=long_type)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "header.content-type"
+
+
 def test_decisions_need_a_reason_and_are_a_persons(sqlite_world: World) -> None:
     client = sqlite_world.staff(sqlite_world.a, "recruiter")
     url = f"/api/v1/interviews/{sqlite_world.a.interview_id}/decisions"

@@ -143,6 +143,16 @@ def test_registration_refuses_non_http_urls_and_deletion_deactivates(world: Worl
     assert admin.post(f"/api/v1/webhooks/{hook}/test").status_code == 422
 
 
+def test_urls_that_cannot_be_read_are_refused_with_invalid_url(world: World) -> None:
+    admin = world.staff(world.a, "admin")
+    for url in ("http://[ats.example.com/h", "https://ats.example.com:99999/h",
+                "https://ats.example.com:port/h"):
+        refused = admin.post("/api/v1/webhooks", json={"url": url, "events": ["interview.scored"]})
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["error"]["code"] == "invalid_url"
+    assert admin.get("/api/v1/webhooks").json() == []
+
+
 def test_completing_an_interview_records_a_delivery_that_the_flow_delivers(
     world: World, receiver: Receiver
 ) -> None:

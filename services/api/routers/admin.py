@@ -36,7 +36,7 @@ def create_user(body: schemas.UserIn, staff: AdminOnly, session: DbSession) -> U
 def list_audit(
     staff: AdminOnly,
     session: DbSession,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=2**31 - 1),  # an audit sequence number is a 32-bit integer
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[AuditEvent]:
     return audit.list_events(session, after=after, limit=limit)

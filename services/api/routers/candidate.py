@@ -106,7 +106,7 @@ async def put_chunk(
     settings: SettingsDep,
     storage: StorageDep,
     x_chunk_sha256: Annotated[str, Header(pattern="^[0-9a-fA-F]{64}$")],
-    content_type: Annotated[str, Header()] = "",
+    content_type: Annotated[str, Header(max_length=100)] = "",
     x_upload_length: Annotated[
         int,
         Header(

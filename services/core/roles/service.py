@@ -96,6 +96,14 @@ def get_role(session: Session, *, role_id: str) -> JobRole:
 
 
 def _check_thresholds(competency_keys: set[str], thresholds: list[Threshold]) -> None:
+    keys = [t.competency_key for t in thresholds]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise Invalid(
+            f"Each competency takes one pair of levels; repeated: {', '.join(repeated)}.",
+            code="duplicate_threshold",
+            field="thresholds",
+        )
     for t in thresholds:
         if t.competency_key not in competency_keys:
             raise Invalid(

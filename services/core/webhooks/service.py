@@ -55,7 +55,11 @@ def body_of(payload: dict[str, object]) -> bytes:
 
 
 def _check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # reading the port checks it: a number from 0 to 65535
+    except ValueError as exc:  # that, or an IPv6 host without its closing "]"
+        raise Invalid(f"This webhook URL cannot be read: {exc}.", code="invalid_url") from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise Invalid("A webhook URL must be an http or https address.", code="invalid_url")
     return parts.geturl()
