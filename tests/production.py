@@ -457,13 +457,14 @@ async def upload_answer(
     pace: float = 0.0,
 ) -> Uploaded:
     """One answer through the candidate API as the page sends it: a PUT per chunk with its
-    SHA-256 (every `pace` seconds, while "recording"), X-Final-Chunk on the last, then complete."""
+    SHA-256 (chunk i when the recorder hands it over, `i * pace` seconds after the first, or at
+    once with pace 0), X-Final-Chunk on the last, then complete."""
     headers = {"X-Invite-Token": token}
     latencies = []
     answer_id = ""
+    began = time.monotonic()
     for index, chunk in enumerate(chunks):
-        if index and pace:
-            await asyncio.sleep(pace)
+        await asyncio.sleep(max(0.0, began + index * pace - time.monotonic()))
         final = {"X-Final-Chunk": "true"} if index == len(chunks) - 1 else {}
         started = time.perf_counter()
         response = await client.put(
