@@ -25,10 +25,12 @@ import hashlib
 import io
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,8 +256,9 @@ def report(runs: list[Run]) -> None:
             f"{check.differ} differ, {run.candidates - len(run.sent)} never completed; "
             f"load average before {run.load:.1f}"
         )
-        for error in run.errors[:5]:
-            print(f"  error: {error}")
+        kinds = Counter(re.sub(r"[0-9a-f]{32}", "ID", e.split("\n")[0]) for e in run.errors)
+        for kind, count in kinds.most_common():
+            print(f"  {count} x {kind}")
 
 
 def main() -> int:
