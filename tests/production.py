@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -96,8 +97,14 @@ class Process:
     env: Mapping[str, str]
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
+    # compose's `restart: unless-stopped`: started again when it dies, unless it was stopped
+    # or killed on purpose (see ProductionStack's supervisor).
+    restart: bool = False
+    wanted: bool = False
+    restarts: int = 0
 
     def start(self) -> None:
+        self.wanted = True
         with self.log_path.open("ab") as log:
             self.popen = subprocess.Popen(
                 self.command,
@@ -119,12 +126,14 @@ class Process:
 
     def kill(self) -> None:
         """SIGKILL to the whole group, no goodbye: what an OOM killer or a lost node does."""
+        self.wanted = False
         self.signal(signal.SIGKILL)
         assert self.popen is not None
         self.popen.wait(timeout=10)
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM (a warm shutdown), then SIGKILL if it takes longer than `timeout`."""
+        self.wanted = False
         if not self.alive:
             return
         self.signal(signal.SIGTERM)
@@ -149,6 +158,15 @@ class Process:
             if int(fields[1]) == self.pid:
                 found.append(int(stat.parent.name))
         return sorted(found)
+
+    def restart_if_dead(self) -> None:
+        if not (self.restart and self.wanted and self.popen and self.popen.poll() is not None):
+            return
+        with self.log_path.open("a") as log:
+            log.write(f"\n[supervisor] {self.name} exited with {self.popen.returncode}; "
+                      "starting it again (restart: unless-stopped)\n")
+        self.restarts += 1
+        self.start()
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -178,6 +196,7 @@ class ProductionStack:
         )
         self.env = self._environment()
         self.processes: dict[str, Process] = {}
+        self._stopping = threading.Event()
         self.workers: dict[str, Process] = {}
 
     def _environment(self) -> dict[str, str]:
@@ -242,8 +261,20 @@ class ProductionStack:
         self.start_api()
         for queue in QUEUES:
             self._wait_for_worker(queue, starts=1)
+        threading.Thread(target=self._supervise, name="supervisor", daemon=True).start()
+
+    def _supervise(self) -> None:
+        """What compose's restart policy does: a Parley process that dies is started again."""
+        while not self._stopping.wait(0.5):
+            for process in list(self.processes.values()):
+                process.restart_if_dead()
+
+    def restarts(self) -> dict[str, int]:
+        """How often the supervisor started each process again after it died by itself."""
+        return {name: p.restarts for name, p in self.processes.items() if p.restarts}
 
     def stop(self, *, print_logs: bool = False) -> None:
+        self._stopping.set()
         if print_logs:
             print(self.log_tails())
         for process in reversed(list(self.processes.values())):
@@ -274,7 +305,7 @@ class ProductionStack:
             str(self.api_workers),
         )
         api = self._add("api", command)
-        _wait("the API", self._api_ready, api, 60)
+        _wait("the API", self._api_ready, api, 180)
 
     def kill_api(self) -> None:
         """kill -9 of the API's master and workers at once (requests in flight are cut)."""
@@ -366,7 +397,7 @@ class ProductionStack:
         return self.root / "logs" / f"{name}.log"
 
     def _add(self, name: str, command: list[str]) -> Process:
-        process = Process(name, command, self.env, self._log(name))
+        process = Process(name, command, self.env, self._log(name), restart=True)
         process.start()
         self.processes[name] = process
         return process
