@@ -8,10 +8,11 @@ screen says it is an uncalibrated demo model.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,30 @@ def build(root: Path, questions: Mapping[str, str], *, evaluate: bool = True) ->
     version = seed_version()
     if (root / version / "LOCK").is_file():
         return root / version
+    root.mkdir(parents=True, exist_ok=True)
+    # One builder at a time: the worker processes that need it at once wait for the first one
+    # (a minute or more of training each on 2 cores) instead of all building it.
+    with _exclusive(root / ".seed-build.lock"):
+        if (root / version / "LOCK").is_file():
+            return root / version
+        return _build(root, version, questions, evaluate=evaluate)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An advisory lock across processes (POSIX); elsewhere, none: a second builder's save is
+    then refused and it uses the first one's artifact."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _build(root: Path, version: str, questions: Mapping[str, str], *, evaluate: bool) -> Path:
     by_criterion: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in seed_rows():
         by_criterion[row["criterion"]].append(row)

@@ -444,3 +444,11 @@ def test_every_parley_variable_in_infra_is_a_setting() -> None:
         n for n in used if n.removeprefix("PARLEY_").lower() not in Settings.model_fields
     )
     assert unknown == []
+
+
+def test_image_trains_the_seed_scoring_model_at_build_time() -> None:
+    stages = dockerfile_stages("Dockerfile")
+    build = [rest for kw, rest in stages[-2] if kw == "RUN"]
+    assert any(step.startswith("parley model-card") for step in build), build
+    final = " ".join(rest for kw, rest in stages[-1])
+    assert "--from=build /models /models" in final
