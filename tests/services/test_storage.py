@@ -52,7 +52,10 @@ def s3_endpoint() -> Iterator[str]:
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStorage:
     if request.param == "local":
         return LocalStorage(tmp_path / "media")
-    endpoint = request.getfixturevalue("s3_endpoint")
+    return _s3_storage(request.getfixturevalue("s3_endpoint"))
+
+
+def _s3_storage(endpoint: str) -> S3Storage:
     settings = Settings(
         media_backend="s3",
         s3_endpoint_url=endpoint,
@@ -66,7 +69,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStorage:
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
-    ).create_bucket(Bucket="parley-test")
+    ).create_bucket(Bucket="parley-test")  # a second call finds it there: harmless
     return S3Storage(settings)
 
 
@@ -105,3 +108,25 @@ def test_a_folder_is_deleted_with_everything_under_it_and_nothing_else(
     assert not storage.exists("answers/d1/answer.webm")
     assert not storage.exists("answers/d1/chunks/000000")
     assert storage.exists("answers/d10/answer.ogg")
+
+
+def test_a_fifteen_minute_answer_goes_to_s3_in_parts_and_is_deleted_whole(
+    s3_endpoint: str,
+) -> None:
+    storage = _s3_storage(s3_endpoint)
+    # 15 minutes of Opus at 128 kbit/s (14.4 MB) in the recorder's 3-second chunks: 300 of
+    # 48 kB, each different, so a part put in the wrong place would show.
+    chunks = [bytes([i % 251]) * 47_000 + i.to_bytes(4, "big") * 250 for i in range(300)]
+    keys = [f"answers/long/chunks/{i:06d}" for i in range(300)]
+    for key, chunk in zip(keys, chunks, strict=True):
+        storage.put(key, chunk)
+
+    storage.put_parts("answers/long/answer.webm", keys)
+
+    head = storage.client.head_object(Bucket=storage.bucket, Key="answers/long/answer.webm")
+    parts = int(head["ETag"].strip('"').rpartition("-")[2])  # a multipart ETag ends "-<parts>"
+    assert parts >= 2 and head["ContentLength"] == sum(map(len, chunks))
+    assert storage.get("answers/long/answer.webm") == b"".join(chunks)
+    assert storage.delete_folder("answers/long") == 301
+    assert not storage.exists("answers/long/answer.webm")
+    assert not storage.exists("answers/long/chunks/000150")
