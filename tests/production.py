@@ -42,6 +42,8 @@ import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REDIS_SERVER = Path(os.environ.get("PARLEY_TEST_REDIS_SERVER", "/usr/bin/redis-server"))
@@ -68,12 +70,6 @@ def missing_services() -> str | None:
             "PARLEY_TEST_POSTGRES_URL at one, to run the production-shape stack."
         )
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(what: str, ready: Callable[[], bool], process: Process | None, timeout: float) -> None:

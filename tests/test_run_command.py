@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ import httpx
 import pytest
 
 from services.cli import DEMO_PASSWORD
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -39,7 +33,7 @@ def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-
 
 
 def test_run_serves_the_demo_transcribes_it_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "parley"), "run", "--port", str(port)],

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from services.core.db import unit_of_work
 from services.core.interviews import media
 from services.core.interviews.orm import Answer, AnswerChunk, Score, Transcript
 from services.core.settings import get_settings
+from tests.servers import free_port, stop_group, wait_until_healthy
 from tests.services.conftest import PASSWORD, Org, seed_organisation
 from tests.services.pipeline import FINAL, SPEECH, RealWorker, normalise, wait_for_state
 
@@ -45,26 +45,6 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"uvicorn exited:\n{server.log_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    pytest.fail(f"uvicorn did not answer within 60 s:\n{server.log_text()[-3000:]}")
-
-
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start uvicorn on the test's database as `parley api` runs it (`--workers 2` in
@@ -72,7 +52,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
     def start(**env: str) -> Server:
-        port = _free_port()
+        port = free_port()
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "services.api.app:create_app",
             "--host", "127.0.0.1", "--port", str(port), "--no-server-header",
@@ -85,18 +65,12 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             )
         server = Server(f"http://127.0.0.1:{port}", port, log, process)
         servers.append(server)
-        _wait_until_up(server)
+        wait_until_healthy(f"{server.url}/healthz", process, log)
         return server
 
     yield start
     for server in servers:
-        if server.process.poll() is None:
-            os.killpg(server.process.pid, signal.SIGTERM)
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.process.pid, signal.SIGKILL)
-                server.process.wait(timeout=10)
+        stop_group(server.process)
 
 
 def _head(method: str, path: str, headers: dict[str, str]) -> bytes:

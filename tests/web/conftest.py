@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +27,7 @@ from services.core.roles import service as roles
 from services.core.roles.orm import Question
 from services.core.rubrics import service as rubrics
 from tests.conftest import IN_CI, reset_caches
+from tests.servers import free_port, stop_group, wait_until_healthy
 from tests.services.conftest import Org, seed_organisation
 from tests.services.pipeline import SPEECH, RealWorker
 
@@ -115,30 +111,10 @@ def org(sqlite_database: str) -> Org:
     return seed_organisation("a")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    pytest.fail(f"the server did not answer /healthz within 30 s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def live_server(org: Org, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """Parley's API and pages served by uvicorn in its own process, on the test's database."""
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("PARLEY_PUBLIC_URL", url)
     reset_caches()
     log = tmp_path / "server.log"
@@ -163,16 +139,10 @@ def live_server(org: Org, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
             start_new_session=True,
         )
     try:
-        _wait_until_up(url, process, log)
+        wait_until_healthy(f"{url}/healthz", process, log)
         yield url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_group(process, timeout=10)
         print(log.read_text(errors="replace")[-3000:])
 
 

@@ -254,7 +254,8 @@ def test_two_psychologists_calibrate_train_and_promote_past_the_gate(
         expect(three).to_have_attribute("aria-pressed", "true")
         expect(page.get_by_label("Comment")).to_have_value(COMMENT)
         page.get_by_label("Comment").press("Control+Enter")
-        expect(page.locator("p.notice", has_text="Other raters' scores appear once everyone has scored.")).to_be_visible()
+        notice = "Other raters' scores appear once everyone has scored."
+        expect(page.locator("p.notice", has_text=notice)).to_be_visible()
 
     a.get_by_role("link", name="Start scoring").click()
     _score_queue(a, 0, first_by_hand=by_hand)
