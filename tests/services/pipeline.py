@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from services.core.db import unit_of_work
 from services.core.interviews import candidate, invitations
 from services.core.interviews.orm import Answer
+from tests.servers import stop_group
 
 if TYPE_CHECKING:
     from tests.services.conftest import Org
@@ -74,14 +75,8 @@ class RealWorker:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_group(self.process, timeout=30)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
