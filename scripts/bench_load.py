@@ -268,13 +268,22 @@ def main() -> int:
     parser.add_argument("--kbps", type=int, default=128, help="Opus bit rate of the recording")
     parser.add_argument("--url", help="a running Parley; its PARLEY_* variables in this process")
     parser.add_argument("--asr-model", default="base", help="the stack's asr worker model")
+    parser.add_argument(
+        "--media",
+        choices=["s3", "local"],
+        default="s3",
+        help="the stack's media storage: S3 on moto, or a local folder every process shares",
+    )
     args = parser.parse_args()
 
     with ExitStack() as cleanup:
         url = args.url
         if url is None:
             root = Path(tempfile.mkdtemp(prefix="bench-load-"))
-            stack = ProductionStack(root, extra_env={"PARLEY_ASR_MODEL": args.asr_model})
+            extra_env = {"PARLEY_ASR_MODEL": args.asr_model}
+            if args.media == "local":
+                extra_env.update(PARLEY_MEDIA_BACKEND="local", PARLEY_MEDIA_DIR=str(root / "media"))
+            stack = ProductionStack(root, extra_env=extra_env)
             cleanup.enter_context(stack)
             os.environ.update(stack.settings_env())
             url = stack.api_url

@@ -17,6 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api import logs
@@ -38,7 +39,7 @@ from services.api.routers import (
     training,
     webhooks,
 )
-from services.core.errors import DomainError, RateLimited
+from services.core.errors import DomainError, Overloaded, RateLimited
 from services.core.jobs import JobPublisher
 from services.core.settings import Settings, get_settings
 
@@ -77,17 +78,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         response = _error(exc.status, exc.code, exc.message, **exc.details)
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Overloaded):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    async def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(request: Request, exc: DBAPIError | PoolTimeout) -> JSONResponse:
         # The database is out of reach or refused the connection: nothing was saved by this
         # request, and the pool's pre-ping reconnects by itself once it is back.
         log.warning("database unavailable on %s %s: %s", request.method,
-                    logs.redact(request.url.path), type(exc.orig or exc).__name__)
+                    logs.redact(request.url.path), type(getattr(exc, "orig", None) or exc).__name__)
         response = _error(503, "database_unavailable",
                           "The service is briefly unavailable. Nothing was lost: try again.")
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from services.api.admission import admitted
 from services.core import security
 from services.core.db import ORG_SCOPE, unit_of_work
 from services.core.errors import Forbidden, NotAuthenticated
@@ -26,13 +28,18 @@ INVITE_HEADER = "X-Invite-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _db() -> Iterator[Session]:
+async def _admitted() -> AsyncIterator[None]:
+    async with admitted():
+        yield
+
+
+def _db(_: Annotated[None, Depends(_admitted, scope="function")]) -> Iterator[Session]:
     with unit_of_work() as session:
         yield session
 
 
 # scope="function": the transaction commits before the response is sent, so a client never
-# reads a success that was not saved.
+# reads a success that was not saved. The admission is taken first, on the event loop.
 DbSession = Annotated[Session, Depends(_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[MediaStorage, Depends(get_storage)]
@@ -102,17 +109,60 @@ def require(*roles: StaffRole) -> object:
     return Depends(check)
 
 
-def _candidate_interview(
-    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
-) -> Interview:
-    if not x_invite_token:
+def invite_token(request: Request) -> str:
+    """The caller's invite token, or 401 invalid_invite without one."""
+    token = request.headers.get(INVITE_HEADER)
+    if not token:
         raise NotAuthenticated(
             "Open the interview from your invitation link.", code="invalid_invite"
         )
-    return invitations.open_interview(session, token=x_invite_token, client=client_of(request))
+    return token
+
+
+def candidate_interview(session: Session, *, request: Request) -> Interview:
+    """The interview the caller's invite token opens, counted against the guessing limit."""
+    return invitations.open_interview(
+        session, token=invite_token(request), client=client_of(request)
+    )
+
+
+def _candidate_interview(
+    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
+) -> Interview:
+    # The header parameter documents X-Invite-Token in the OpenAPI schema.
+    return candidate_interview(session, request=request)
 
 
 CandidateInterview = Annotated[Interview, Depends(_candidate_interview)]
+
+async def _invite_token_given(
+    request: Request, x_invite_token: Annotated[str | None, Header()] = None
+) -> str:
+    return invite_token(request)
+
+
+# For an async route that calls as_candidate: 401 without a token, before the body is read or
+# validated, and without a thread or a connection.
+InviteToken = Annotated[str, Depends(_invite_token_given)]
+
+T = TypeVar("T")
+
+
+async def as_candidate(request: Request, work: Callable[[Session, Interview], T]) -> T:
+    """`work` on the caller's interview, in one worker thread and one unit of work.
+
+    For an async route: the connection is taken and given back inside that one call, so the
+    request never holds it while it waits for a thread or for its body (the pool-and-thread
+    stall of docs/performance.md, issue 9).
+    """
+    invite_token(request)
+
+    def run() -> T:
+        with unit_of_work() as session:
+            return work(session, candidate_interview(session, request=request))
+
+    async with admitted():
+        return await run_in_threadpool(run)
 
 
 def _candidate_data_subject(

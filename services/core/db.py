@@ -120,7 +120,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # As many connections as the API admits requests (services/api/admission.py): a request
+    # that holds its admission never waits for a connection. The timeout is a last resort.
+    connections = get_settings().db_connections_per_process
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=connections, max_overflow=0, pool_timeout=10
+    )
 
 
 @functools.cache

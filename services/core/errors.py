@@ -70,3 +70,14 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(message, code=code, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class Overloaded(DomainError):
+    """More requests than the service can take now; the API answers 503 with `Retry-After`."""
+
+    status = 503
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

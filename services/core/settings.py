@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     # Storage of rows, tasks and media.
     database_url: str = ""
+    # Connections one process may hold (PostgreSQL allows 100: two API processes, the workers
+    # and the beat stay well under). The API admits as many requests into a unit of work at a
+    # time; the others wait up to admission_wait_seconds, then get 503 with Retry-After.
+    db_connections_per_process: int = Field(default=25, ge=1, le=45)
+    admission_wait_seconds: float = Field(default=20.0, gt=0)
     broker_url: str = ""
     media_backend: Literal["local", "s3"] = "local"
     media_dir: Path | None = None

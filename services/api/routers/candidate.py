@@ -6,16 +6,17 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from services.api import schemas
 from services.api.deps import (
     CandidateInterview,
     DbSession,
+    InviteToken,
     PublisherDep,
     SettingsDep,
     StorageDep,
+    as_candidate,
     client_of,
 )
 from services.api.uploads import read_body
@@ -101,10 +102,9 @@ async def put_chunk(
     request: Request,
     question_id: str,
     index: Annotated[int, Path(ge=0, lt=100_000)],
-    interview: CandidateInterview,
-    session: DbSession,
     settings: SettingsDep,
     storage: StorageDep,
+    _: InviteToken,
     x_chunk_sha256: Annotated[str, Header(pattern="^[0-9a-fA-F]{64}$")],
     content_type: Annotated[str, Header(max_length=100)] = "",
     x_upload_length: Annotated[
@@ -120,50 +120,57 @@ async def put_chunk(
         Header(description="true on the chunk the recording ended with: the take is whole."),
     ] = False,
 ) -> dict[str, object]:
-    # The declared type and size are refused before a byte of the body is read.
+    # The declared type and size are refused before a byte of the body is read; the body is
+    # read before a database connection is taken (see as_candidate).
     media.check_content_type(content_type, accepted=settings.accepted_media_types)
     data = await read_body(request, limit=settings.max_chunk_bytes)
-    receipt = await run_in_threadpool(
-        candidate.receive_chunk,
-        session,
-        settings=settings,
-        storage=storage,
-        interview=interview,
-        question_id=question_id,
-        index=index,
-        data=data,
-        sha256=x_chunk_sha256,
-        content_type=content_type,
-        declared_size=x_upload_length,
-        final=x_final_chunk,
-    )
-    return {
-        "answer_id": receipt.answer.id,
-        "index": receipt.index,
-        "duplicate": receipt.duplicate,
-        "received_bytes": receipt.answer.size_bytes,
-    }
+
+    def store(session: Session, interview: Interview) -> dict[str, object]:
+        receipt = candidate.receive_chunk(
+            session,
+            settings=settings,
+            storage=storage,
+            interview=interview,
+            question_id=question_id,
+            index=index,
+            data=data,
+            sha256=x_chunk_sha256,
+            content_type=content_type,
+            declared_size=x_upload_length,
+            final=x_final_chunk,
+        )
+        return {
+            "answer_id": receipt.answer.id,
+            "index": receipt.index,
+            "duplicate": receipt.duplicate,
+            "received_bytes": receipt.answer.size_bytes,
+        }
+
+    return await as_candidate(request, store)
 
 
 @router.post("/answers/{question_id}/complete", response_model=schemas.CandidateAnswerOut)
-def complete(
+async def complete(
+    request: Request,
     question_id: str,
     body: schemas.CompleteIn,
-    interview: CandidateInterview,
-    session: DbSession,
     storage: StorageDep,
     publisher: PublisherDep,
+    _: InviteToken,
 ) -> dict[str, object]:
-    answer = candidate.complete_answer(
-        session,
-        storage=storage,
-        publisher=publisher,
-        interview=interview,
-        question_id=question_id,
-        chunk_count=body.chunk_count,
-        sha256=body.sha256,
-    )
-    return _answer_out(session, interview, answer)
+    def keep(session: Session, interview: Interview) -> dict[str, object]:
+        answer = candidate.complete_answer(
+            session,
+            storage=storage,
+            publisher=publisher,
+            interview=interview,
+            question_id=question_id,
+            chunk_count=body.chunk_count,
+            sha256=body.sha256,
+        )
+        return _answer_out(session, interview, answer)
+
+    return await as_candidate(request, keep)
 
 
 @router.post("/answers/{question_id}/restart", response_model=schemas.CandidateAnswerOut)

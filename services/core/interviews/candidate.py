@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, lazyload
 
 from services.core import jobs
 from services.core.audit import service as audit
@@ -79,7 +79,10 @@ def script_of(session: Session, *, interview: Interview) -> list[ScriptItem]:
 
 
 def check_question(session: Session, *, interview: Interview, question_id: str) -> None:
-    if question_id not in {item.question_id for item in script_of(session, interview=interview)}:
+    in_script = select(ScriptItem.id).where(
+        ScriptItem.role_id == interview.role_id, ScriptItem.question_id == question_id
+    )
+    if session.scalar(in_script) is None:
         raise NotFound("This question is not part of your interview.")
 
 
@@ -92,8 +95,11 @@ def _answer_for(
             code="interview_not_open",
         )
     check_question(session, interview=interview, question_id=question_id)
+    # Its chunk rows stay unloaded: a chunk looks up only its own index (receive_chunk).
     answer = session.scalar(
-        select(Answer).where(Answer.interview_id == interview.id, Answer.question_id == question_id)
+        select(Answer)
+        .where(Answer.interview_id == interview.id, Answer.question_id == question_id)
+        .options(lazyload(Answer.chunks))
     )
     if answer is None:
         answer = Answer(
@@ -146,7 +152,9 @@ def receive_chunk(
     answer = _answer_for(
         session, interview=interview, question_id=question_id, content_type=content_type
     )
-    existing = next((c for c in answer.chunks if c.index == index), None)
+    existing = session.scalar(
+        select(AnswerChunk).where(AnswerChunk.answer_id == answer.id, AnswerChunk.index == index)
+    )
     if existing is not None:
         if existing.sha256 != sha256.lower():
             raise Conflict(
@@ -167,9 +175,16 @@ def receive_chunk(
         raise TooLarge(answer.failure_reason, keep_changes=True)
     storage.put(media.chunk_key(answer.id, index), data)
     answer.failure_code = answer.failure_reason = None  # a new recording replaces a refused one
-    answer.chunks.append(
-        AnswerChunk(org_id=answer.org_id, index=index, size_bytes=len(data), sha256=sha256.lower())
+    chunk = AnswerChunk(
+        org_id=answer.org_id,
+        answer_id=answer.id,
+        index=index,
+        size_bytes=len(data),
+        sha256=sha256.lower(),
     )
+    session.add(chunk)
+    if "chunks" not in inspect(answer).unloaded:
+        answer.chunks.append(chunk)
     answer.size_bytes += len(data)
     answer.content_type = content_type
     if final:

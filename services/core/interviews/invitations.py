@@ -8,7 +8,7 @@ import smtplib
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from services.core import mail, security
 from services.core.audit import service as audit
@@ -144,8 +144,11 @@ def open_interview(
             "This interview link is not valid.", code="invalid_invite", keep_changes=True
         )
     session.info[ORG_SCOPE] = invitation.org_id
+    # The answers load when a caller reads them, not for every chunk of an upload.
     interview = session.scalars(
-        select(Interview).where(Interview.invitation_id == invitation.id)
+        select(Interview)
+        .where(Interview.invitation_id == invitation.id)
+        .options(lazyload(Interview.answers))
     ).one()
     if not allow_expired and invitation.expires_at <= utcnow() and interview.state in (
         InterviewState.INVITED,
