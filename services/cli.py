@@ -176,11 +176,12 @@ def cmd_rescore(_: argparse.Namespace) -> int:
 
 def cmd_model_card(args: argparse.Namespace) -> int:
     """Write the card of the model the worker scores with (docs/model-card.md by default)."""
-    from models.scoring import card, registry, seed
+    from models.scoring import card, embeddings, registry, seed
     from services.core.roles.bank import question_bank
 
     settings = get_settings()
     assert settings.scoring_model_dir is not None
+    embeddings.keep_derived_in(settings.model_cache_dir)
     questions = {q.key: q.text for q in question_bank()}
     folder = seed.build(settings.scoring_model_dir, questions)
     text = card.render_markdown(registry.read_card(folder))

@@ -154,14 +154,36 @@ def _saturating(count: float, full: float) -> float:
     return min(count, full) / full
 
 
-def _share(sentences: Sequence[Sentence], pattern: re.Pattern[str]) -> float:
-    if not sentences:
-        return 0.0
-    return sum(1 for s in sentences if pattern.search(s.text)) / len(sentences)
+# Counted over the whole answer: each sentence's matches, summed. No pattern matches across a
+# sentence's end (punctuation and a space), so this is the count over the joined text.
+_COUNTED: tuple[re.Pattern[str], ...] = (
+    _TIME_ANCHOR, _I, _OTHERS, _OWN_ACTION, _REASON, _RESULT, _QUANTITY, _REFLECTION, _LIST,
+    _FILLER, _BOAST,
+)
+# Shares of sentences that show a pattern at least once.
+_SHARED: tuple[re.Pattern[str], ...] = (_PAST, _HYPOTHETICAL)
+_NAMED = re.compile(r"(?<=\s)[A-Z][a-z]{2,}")
 
 
-def _hits(text: str, pattern: re.Pattern[str]) -> int:
-    return len(pattern.findall(text))
+@dataclass(frozen=True)
+class _Parts:
+    """What the features need of one sentence; an answer's features are sums over its parts."""
+
+    counts: np.ndarray  # matches of each _COUNTED pattern, then named things and a STAR label
+    shows: np.ndarray  # whether each _SHARED pattern occurs
+    tokens: list[str]
+
+
+def _parts(sentence: Sentence) -> _Parts:
+    text = sentence.text
+    named = sum(1 for w in _NAMED.findall(text) if w.lower() not in _ABSTRACT)
+    counts = [len(p.findall(text)) for p in _COUNTED]
+    counts += [named, 1 if _STAR_LABEL.search(text) else 0]
+    return _Parts(
+        counts=np.asarray(counts, dtype=np.float64),
+        shows=np.asarray([p.search(text) is not None for p in _SHARED], dtype=np.float64),
+        tokens=words(text),
+    )
 
 
 def _repetition(tokens: list[str]) -> float:
@@ -173,11 +195,8 @@ def _repetition(tokens: list[str]) -> float:
     return sum(c for c in counts.values() if c > 1) / len(trigrams)
 
 
-def _question_overlap(tokens: list[str], question: str) -> float:
-    asked = {w for w in words(question) if len(w) > 3} - _STOP
-    if not asked or not tokens:
-        return 0.0
-    return len(asked & set(tokens)) / len(asked)
+def _asked(question: str) -> frozenset[str]:
+    return frozenset(w for w in words(question) if len(w) > 3) - _STOP
 
 
 _STOP = frozenset(
@@ -189,6 +208,46 @@ _STOP = frozenset(
 )
 
 
+def _row(
+    counts: np.ndarray, shows: np.ndarray, n_sentences: int, tokens: list[str],
+    asked: frozenset[str], vocabulary: Collection[str],
+) -> tuple[float, ...]:
+    """``FEATURE_NAMES`` from an answer's summed parts."""
+    (time_anchor, first, others, own, reason, result, quantity, reflection, listing, filler,
+     boast, named, star) = counts
+    share = shows / n_sentences if n_sentences else np.zeros(len(_SHARED))
+    n_words = max(len(tokens), 1)
+    alphabetic = [t for t in tokens if t.isalpha()]
+    unknown = (
+        sum(1 for t in alphabetic if t not in vocabulary) / len(alphabetic)
+        if vocabulary and alphabetic
+        else 0.0
+    )
+    overlap = len(asked & set(tokens)) / len(asked) if asked and tokens else 0.0
+    return (
+        float(share[0]),
+        _saturating(time_anchor, 2),
+        float(share[1]),
+        first / (first + others) if first + others else 0.0,
+        _saturating(own, 4),
+        _saturating(reason, 3),
+        _saturating(result, 2),
+        _saturating(quantity, 3),
+        _saturating(reflection, 2),
+        _saturating(named, 3),
+        overlap,
+        _saturating(listing, 3) * (1 - _saturating(max(n_sentences, 1), 12) / 2),
+        _repetition(tokens),
+        filler / n_words,
+        _saturating(boast, 2),
+        _saturating(star, 3),
+        sum(1 for t in tokens if t in _ABSTRACT) / n_words,
+        unknown,
+        # Enough words to show something; past about 120 words, more adds nothing here.
+        math.log1p(_saturating(len(tokens), 120) * 120) / math.log1p(120),
+    )
+
+
 def interpretable_features(answer: Answer, vocabulary: Collection[str] = ()) -> np.ndarray:
     """One row of ``FEATURE_NAMES`` for an answer.
 
@@ -196,47 +255,30 @@ def interpretable_features(answer: Answer, vocabulary: Collection[str] = ()) -> 
         answer: The redacted words and the question.
         vocabulary: Known English words (lower case); with none, ``unknown_words`` is 0.
     """
-    text = answer.text
-    sentences = split_sentences(text)
-    tokens = words(text)
-    n_words = max(len(tokens), 1)
-    n_sentences = max(len(sentences), 1)
-    first, others = _hits(text, _I), _hits(text, _OTHERS)
-    named = sum(
-        1
-        for s in sentences
-        for w in re.findall(r"(?<=\s)[A-Z][a-z]{2,}", s.text)
-        if w.lower() not in _ABSTRACT
-    )
-    alphabetic = [t for t in tokens if t.isalpha()]
-    unknown = (
-        sum(1 for t in alphabetic if t not in vocabulary) / len(alphabetic)
-        if vocabulary and alphabetic
-        else 0.0
-    )
-    row = (
-        _share(sentences, _PAST),
-        _saturating(_hits(text, _TIME_ANCHOR), 2),
-        _share(sentences, _HYPOTHETICAL),
-        first / (first + others) if first + others else 0.0,
-        _saturating(_hits(text, _OWN_ACTION), 4),
-        _saturating(_hits(text, _REASON), 3),
-        _saturating(_hits(text, _RESULT), 2),
-        _saturating(_hits(text, _QUANTITY), 3),
-        _saturating(_hits(text, _REFLECTION), 2),
-        _saturating(named, 3),
-        _question_overlap(tokens, answer.question),
-        _saturating(_hits(text, _LIST), 3) * (1 - _saturating(n_sentences, 12) / 2),
-        _repetition(tokens),
-        _hits(text, _FILLER) / n_words,
-        _saturating(_hits(text, _BOAST), 2),
-        _saturating(sum(1 for s in sentences if _STAR_LABEL.search(s.text)), 3),
-        sum(1 for t in tokens if t in _ABSTRACT) / n_words,
-        unknown,
-        # Enough words to show something; past about 120 words, more adds nothing here.
-        math.log1p(_saturating(len(tokens), 120) * 120) / math.log1p(120),
-    )
-    return np.asarray(row, dtype=np.float64)
+    return leave_one_out_features(answer, split_sentences(answer.text), vocabulary)[0]
+
+
+def leave_one_out_features(
+    answer: Answer, sentences: Sequence[Sentence], vocabulary: Collection[str] = (),
+    *, variants: bool = False,
+) -> np.ndarray:
+    """``FEATURE_NAMES`` of the answer (row 0) and, with ``variants``, of the answer without
+    each of its ``sentences`` in turn (row i + 1 leaves sentence i out).
+
+    Each sentence is read once: a variant's counts are the answer's less that sentence's.
+    """
+    parts = [_parts(s) for s in sentences]
+    asked = _asked(answer.question)
+    width = len(_COUNTED) + 2
+    counts = np.sum([p.counts for p in parts], axis=0) if parts else np.zeros(width)
+    shows = np.sum([p.shows for p in parts], axis=0) if parts else np.zeros(len(_SHARED))
+    tokens = [t for p in parts for t in p.tokens]
+    rows = [_row(counts, shows, len(parts), tokens, asked, vocabulary)]
+    for i, left_out in enumerate(parts if variants else ()):
+        rest = [t for j, p in enumerate(parts) if j != i for t in p.tokens]
+        rows.append(_row(counts - left_out.counts, shows - left_out.shows, len(parts) - 1,
+                         rest, asked, vocabulary))
+    return np.asarray(rows, dtype=np.float64)
 
 
 def feature_matrix(answers: Sequence[Answer], vocabulary: Collection[str] = ()) -> np.ndarray:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 
 from models.scoring.features import Answer
 from models.scoring.scorer import CompetencyScorer, Evidence
@@ -55,13 +54,13 @@ class ScoringModel:
     def score(self, criterion: str, answer: Answer, *, evidence: int = 3) -> CriterionScore:
         """Score one answer on one criterion; KeyError if the model has no such criterion."""
         scorer = self.scorers[criterion]
-        level = float(scorer.predict([answer])[0])
+        found = scorer.assess(answer, top=evidence)
         return CriterionScore(
             criterion=criterion,
-            level=round(level, 3),
-            score=round(float(scorer.to_100(np.array([level]))[0]), 1),
-            gates=scorer.gates([answer])[0],
-            evidence=tuple(scorer.evidence(answer, top=evidence)),
+            level=round(found.level, 3),
+            score=round(found.score, 1),
+            gates=found.gates,
+            evidence=found.evidence,
         )
 
 

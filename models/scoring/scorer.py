@@ -12,8 +12,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from models.scoring.embeddings import MINILM, get_encoder
-from models.scoring.features import FEATURE_NAMES, Answer, feature_matrix
+from models.scoring.embeddings import MINILM_INT8, get_encoder
+from models.scoring.features import FEATURE_NAMES, Answer, feature_matrix, leave_one_out_features
 from models.scoring.ordinal import OrdinalRegressor
 from models.scoring.text import Sentence, split_sentences
 
@@ -36,7 +36,7 @@ class AnswerFeaturizer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        encoder: str | None = MINILM,
+        encoder: str | None = MINILM_INT8,
         ngram_range: tuple[int, int] | None = (1, 2),
         min_df: int = 2,
         interpretable_weight: float = 1.0,
@@ -66,19 +66,46 @@ class AnswerFeaturizer(TransformerMixin, BaseEstimator):
 
     def interpretable(self, answers: Sequence[Answer]) -> np.ndarray:
         """The raw ``FEATURE_NAMES`` columns of each answer."""
-        vocabulary = get_encoder(self.encoder).vocabulary if self.encoder else frozenset()
-        return feature_matrix(answers, vocabulary)
+        return feature_matrix(answers, self._vocabulary())
+
+    def _vocabulary(self) -> frozenset[str]:
+        return get_encoder(self.encoder).vocabulary if self.encoder else frozenset()
 
     def transform(self, X: Sequence[Answer], raw: np.ndarray | None = None) -> sp.csr_matrix:
         """The feature matrix; ``raw`` may hold ``interpretable(X)`` already computed."""
+        return self.featurize(X, raw)[0]
+
+    def featurize(
+        self, X: Sequence[Answer], raw: np.ndarray | None = None
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]:
+        """The feature matrix, with the interpretable columns and the embedding block in it."""
         check_is_fitted(self, "scaler_")
         answers = list(X)
         raw = self.interpretable(answers) if raw is None else raw
-        blocks = [sp.csr_matrix(self.scaler_.transform(raw)) * self.interpretable_weight]
+        embedded = self._embedding_block(answers) if self.encoder else None
+        return self._assemble([a.text for a in answers], raw, embedded), raw, embedded
+
+    def leave_one_out(
+        self, answer: Answer, sentences: Sequence[Sentence]
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]:
+        """``featurize`` of the answer (row 0) and of it without each of its ``sentences``
+        (row i + 1 leaves sentence i out), with each sentence read and embedded once."""
+        check_is_fitted(self, "scaler_")
+        raw = leave_one_out_features(answer, sentences, self._vocabulary(), variants=True)
+        texts = [answer.text, *(_without(sentences, i) for i in range(len(sentences)))]
+        embedded = None
         if self.encoder:
-            blocks.append(sp.csr_matrix(self._embedding_block(answers)) * self.embedding_weight)
+            embedded = self._pooled([s.text for s in sentences], answer.question, variants=True)
+        return self._assemble(texts, raw, embedded), raw, embedded
+
+    def _assemble(
+        self, texts: Sequence[str], raw: np.ndarray, embedded: np.ndarray | None
+    ) -> sp.csr_matrix:
+        blocks = [sp.csr_matrix(self.scaler_.transform(raw)) * self.interpretable_weight]
+        if embedded is not None:
+            blocks.append(sp.csr_matrix(embedded) * self.embedding_weight)
         if self.ngrams_ is not None:
-            blocks.append(self.ngrams_.transform([a.text for a in answers]) * self.ngram_weight)
+            blocks.append(self.ngrams_.transform(texts) * self.ngram_weight)
         return sp.hstack(blocks, format="csr")
 
     def answer_vectors(self, answers: Sequence[Answer]) -> np.ndarray:
@@ -86,16 +113,27 @@ class AnswerFeaturizer(TransformerMixin, BaseEstimator):
         return self._embedding_block(answers)[:, :-1]
 
     def _embedding_block(self, answers: Sequence[Answer]) -> np.ndarray:
-        encoder = get_encoder(self.encoder)
-        rows = []
-        for answer in answers:
-            sentences = [s.text for s in split_sentences(answer.text)] or [""]
-            # One call, so the question rides in the same batch as the sentences.
-            *vectors, question = encoder.encode([*sentences, answer.question or ""])
-            vector = np.mean(vectors, axis=0)
-            vector /= np.linalg.norm(vector) + 1e-9
-            rows.append(np.append(vector, float(vector @ question)))
-        return np.vstack(rows)
+        return np.vstack([
+            self._pooled([s.text for s in split_sentences(a.text)], a.question)
+            for a in answers
+        ])
+
+    def _pooled(self, sentences: Sequence[str], question: str, *,
+                variants: bool = False) -> np.ndarray:
+        """The unit-length mean of the sentences' vectors and its cosine to the question's; with
+        ``variants``, one more row per sentence for the mean without it."""
+        # One call, so the question rides in the same batch as the sentences.
+        *vectors, asked = get_encoder(self.encoder).encode([*sentences, question or ""])
+        if not vectors:
+            vectors = list(get_encoder(self.encoder).encode([""]))
+        stacked = np.vstack(vectors).astype(np.float64)
+        total = stacked.sum(axis=0)
+        means = [total / len(stacked)]
+        if variants:
+            means += [(total - row) / (len(stacked) - 1) for row in stacked]
+        pooled = np.vstack(means)
+        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True) + 1e-9
+        return np.hstack([pooled, (pooled @ asked)[:, None]])
 
 
 @dataclass(frozen=True)
@@ -193,35 +231,30 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
         similarity = vectors @ self.topic_centroid_
         self.topic_floor_ = min(TOPIC_FLOOR, float(np.quantile(similarity, 0.01)) - 0.05)
 
-    def _off_topic(self, answers: Sequence[Answer]) -> np.ndarray:
-        centroid = getattr(self, "topic_centroid_", None)
-        if centroid is None:
-            return np.zeros(len(answers), dtype=bool)
-        return np.asarray(self.featurizer_.answer_vectors(answers) @ centroid < self.topic_floor_)
-
     def predict(self, X: Sequence[Answer]) -> np.ndarray:
         """Expected rubric level of each answer, capped where a gate rule fires."""
         check_is_fitted(self, "model_")
-        answers = list(X)
-        raw = self.featurizer_.interpretable(answers)
-        levels = self.model_.predict(self.featurizer_.transform(answers, raw))
-        if self.gate_cap is not None:
-            gated = np.array([bool(codes) for codes in self._gates(answers, raw)])
-            levels = np.where(gated, np.minimum(levels, self.gate_cap), levels)
-        return levels
+        return self._levels(*self.featurizer_.featurize(list(X)))[0]
 
-    def gates(self, X: Sequence[Answer]) -> list[tuple[str, ...]]:
-        """The gate rules each answer trips, by code."""
-        check_is_fitted(self, "model_")
-        answers = list(X)
-        return self._gates(answers, self.featurizer_.interpretable(answers))
-
-    def _gates(self, answers: Sequence[Answer], raw: np.ndarray) -> list[tuple[str, ...]]:
-        off_topic = self._off_topic(answers)
-        return [
+    def _levels(
+        self, matrix: sp.csr_matrix, raw: np.ndarray, embedded: np.ndarray | None
+    ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """The levels of featurized answers, capped by the gate rules, and the rules tripped."""
+        levels = self.model_.predict(matrix)
+        centroid = getattr(self, "topic_centroid_", None)
+        off_topic = (
+            embedded[:, :-1] @ centroid < self.topic_floor_
+            if centroid is not None and embedded is not None
+            else np.zeros(len(raw), dtype=bool)
+        )
+        gates = [
             (*_rules_tripped(row), *(("off_topic",) if far else ()))
             for row, far in zip(raw, off_topic, strict=True)
         ]
+        if self.gate_cap is not None:
+            gated = np.array([bool(codes) for codes in gates])
+            levels = np.where(gated, np.minimum(levels, self.gate_cap), levels)
+        return levels, gates
 
     def score_100(self, X: Sequence[Answer]) -> np.ndarray:
         """``predict`` on a 0-100 scale: the lowest level is 0, the highest 100."""
@@ -232,26 +265,41 @@ class CompetencyScorer(RegressorMixin, BaseEstimator):
         low, high = self.levels[0], self.levels[-1]
         return np.clip((np.asarray(levels, dtype=float) - low) / (high - low) * 100, 0, 100)
 
-    def evidence(self, answer: Answer, top: int = 3) -> list[Evidence]:
-        """The sentences whose removal lowers the score most, strongest first.
+    def assess(self, answer: Answer, top: int = 3) -> Assessment:
+        """One answer's level, the gate rules it trips, and its ``top`` evidence sentences:
+        those whose removal lowers the score most, strongest first.
 
-        Leaving one sentence out at a time is exact for any model, and cheap here: sentence
-        embeddings are cached by the encoder, so each variant costs no new embedding.
+        Leaving one sentence out at a time is exact for any model, and cheap here: each
+        sentence is read and embedded once, and every variant is a sum without it.
         """
+        check_is_fitted(self, "model_")
         sentences = split_sentences(answer.text)
+        if top > 0 and len(sentences) >= 2:
+            levels, gates = self._levels(*self.featurizer_.leave_one_out(answer, sentences))
+        else:
+            levels, gates = self._levels(*self.featurizer_.featurize([answer]))
+        scores = self.to_100(levels)
         if len(sentences) < 2:
-            return [Evidence(s.start, s.end, s.text, 0.0) for s in sentences[:top]]
-        variants = [Answer(_without(sentences, i), answer.question)
-                    for i in range(len(sentences))]
-        scores = self.score_100([answer, *variants])
-        drops = scores[0] - scores[1:]
-        order = np.argsort(-drops, kind="stable")
-        return [
-            Evidence(sentences[i].start, sentences[i].end, sentences[i].text,
-                     round(float(drops[i]), 2))
-            for i in order[:top]
-            if drops[i] > 0
-        ]
+            evidence = [Evidence(s.start, s.end, s.text, 0.0) for s in sentences[:top]]
+        else:
+            drops = np.round(scores[0] - scores[1:], 6)  # equal drops: the earlier sentence first
+            evidence = [
+                Evidence(sentences[i].start, sentences[i].end, sentences[i].text,
+                         round(float(drops[i]), 2))
+                for i in np.argsort(-drops, kind="stable")[:top]
+                if drops[i] > 0
+            ]
+        return Assessment(float(levels[0]), float(scores[0]), gates[0], tuple(evidence))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What ``CompetencyScorer.assess`` finds in one answer."""
+
+    level: float
+    score: float
+    gates: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
 
 
 def _rules_tripped(row: np.ndarray) -> tuple[str, ...]:

@@ -21,13 +21,13 @@ import numpy as np
 
 from models.scoring import registry
 from models.scoring.agreement import agreement
-from models.scoring.embeddings import MINILM
+from models.scoring.embeddings import MINILM_INT8
 from models.scoring.features import Answer
 from models.scoring.scorer import AnswerFeaturizer, CompetencyScorer
 
 # Bump when features, the estimator or its settings change, so the version (and with it the
 # scores' model_version) changes too.
-REVISION = 2
+REVISION = 3
 _FOLDS = 5
 
 
@@ -46,7 +46,7 @@ def seed_version() -> str:
 
 
 def _fit(rows: Sequence[dict[str, str]], questions: Mapping[str, str]) -> CompetencyScorer:
-    return CompetencyScorer(featurizer=AnswerFeaturizer(encoder=MINILM)).fit(
+    return CompetencyScorer(featurizer=AnswerFeaturizer(encoder=MINILM_INT8)).fit(
         [Answer(r["text"], questions.get(r["prompt"], "")) for r in rows],
         [float(r["score"]) for r in rows],
     )
@@ -112,7 +112,7 @@ def _build(root: Path, version: str, questions: Mapping[str, str], *, evaluate: 
     card = {
         "name": "Parley seed model (uncalibrated demo)",
         "calibrated": False,
-        "encoder": MINILM,
+        "encoder": MINILM_INT8,
         "training_data": {
             "source": "data/seed_answers.csv: answers written by the Parley team, not real "
                       "candidates, labelled with the author's intended level (one label each)",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from models.scoring import registry
-from models.scoring.embeddings import MINILM
+from models.scoring.embeddings import MINILM_INT8
 from models.scoring.scorer import AnswerFeaturizer, CompetencyScorer
 from models.scoring.training import mean_qwk, read_labels, report_markdown, train_all
 
@@ -57,7 +57,7 @@ def train_file(
     items = len({label.item_id for label in labels})
     if embeddings == "auto":
         embeddings = items <= AUTO_EMBEDDINGS_MAX_ITEMS
-    featurizer = AnswerFeaturizer(encoder=MINILM if embeddings else None)
+    featurizer = AnswerFeaturizer(encoder=MINILM_INT8 if embeddings else None)
     models, reports = train_all(labels, featurizer=featurizer, how=aggregate,
                                 per_prompt=per_prompt, progress=progress)
     summary = {

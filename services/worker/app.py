@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
+from models.scoring import embeddings
 from services.core import jobs
 from services.core.settings import get_settings
 
@@ -24,6 +25,7 @@ def _transport_options(broker_url: str, stuck_after_seconds: int) -> dict[str, o
 
 def create_celery() -> Celery:
     settings = get_settings()
+    embeddings.keep_derived_in(settings.model_cache_dir)
     app = Celery("parley", broker=settings.broker_url, include=["services.worker.tasks"])
     app.conf.update(
         task_queues=[Queue(jobs.QUEUE_ASR), Queue(jobs.QUEUE_SCORING), Queue(jobs.QUEUE_DEFAULT)],
