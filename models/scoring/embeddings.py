@@ -68,11 +68,8 @@ class SentenceEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        content = model if isinstance(model, bytes) else model.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
-        if digest != sha256:
-            raise ValueError(f"sentence encoder {'' if isinstance(model, bytes) else model}: "
-                             f"SHA-256 {digest} is not the pinned {sha256}")
+        content = _verified(model if isinstance(model, bytes) else model.read_bytes(), sha256,
+                            what=str(model) if isinstance(model, Path) else "sentence encoder")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -168,8 +165,9 @@ def _int8_products(shipped: Path) -> bytes:
     from onnx import numpy_helper
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    _check_sha256(shipped, _MINILM_SHA256)
-    model = onnx.load(shipped)
+    model = onnx.load_from_string(
+        _verified(shipped.read_bytes(), _MINILM_SHA256, what=str(shipped))
+    )
     graph = model.graph
     weights = {i.name: i for i in graph.initializer}
     cast: dict[str, np.ndarray] = {}
@@ -215,9 +213,9 @@ class _Unless(logging.Filter):
         return self.words not in record.getMessage()
 
 
-def _check_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+def _verified(content: bytes, expected: str, *, what: str) -> bytes:
+    """``content``, if its SHA-256 is the pinned one; ValueError otherwise."""
+    digest = hashlib.sha256(content).hexdigest()
     if digest != expected:
-        raise ValueError(f"{path}: SHA-256 {digest} is not the pinned {expected}")
-
-
+        raise ValueError(f"{what}: SHA-256 {digest} is not the pinned {expected}")
+    return content

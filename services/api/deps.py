@@ -119,21 +119,17 @@ def invite_token(request: Request) -> str:
     return token
 
 
-def candidate_interview(session: Session, *, request: Request) -> Interview:
-    """The interview the caller's invite token opens, counted against the guessing limit."""
+def _candidate_interview(
+    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
+) -> Interview:
+    # The header parameter documents X-Invite-Token in the OpenAPI schema.
     return invitations.open_interview(
         session, token=invite_token(request), client=client_of(request)
     )
 
 
-def _candidate_interview(
-    request: Request, session: DbSession, x_invite_token: Annotated[str | None, Header()] = None
-) -> Interview:
-    # The header parameter documents X-Invite-Token in the OpenAPI schema.
-    return candidate_interview(session, request=request)
-
-
 CandidateInterview = Annotated[Interview, Depends(_candidate_interview)]
+
 
 async def _invite_token_given(
     request: Request, x_invite_token: Annotated[str | None, Header()] = None
@@ -148,18 +144,21 @@ InviteToken = Annotated[str, Depends(_invite_token_given)]
 T = TypeVar("T")
 
 
-async def as_candidate(request: Request, work: Callable[[Session, Interview], T]) -> T:
-    """`work` on the caller's interview, in one worker thread and one unit of work.
+async def as_candidate(
+    request: Request, token: str, work: Callable[[Session, Interview], T]
+) -> T:
+    """`work` on the interview that `token` (an InviteToken) opens, in one worker thread and
+    one unit of work.
 
     For an async route: the connection is taken and given back inside that one call, so the
     request never holds it while it waits for a thread or for its body (the pool-and-thread
     stall of docs/performance.md, issue 9).
     """
-    invite_token(request)
+    client = client_of(request)
 
     def run() -> T:
         with unit_of_work() as session:
-            return work(session, candidate_interview(session, request=request))
+            return work(session, invitations.open_interview(session, token=token, client=client))
 
     async with admitted():
         return await run_in_threadpool(run)

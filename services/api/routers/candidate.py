@@ -104,7 +104,7 @@ async def put_chunk(
     index: Annotated[int, Path(ge=0, lt=100_000)],
     settings: SettingsDep,
     storage: StorageDep,
-    _: InviteToken,
+    token: InviteToken,
     x_chunk_sha256: Annotated[str, Header(pattern="^[0-9a-fA-F]{64}$")],
     content_type: Annotated[str, Header(max_length=100)] = "",
     x_upload_length: Annotated[
@@ -146,7 +146,7 @@ async def put_chunk(
             "received_bytes": receipt.answer.size_bytes,
         }
 
-    return await as_candidate(request, store)
+    return await as_candidate(request, token, store)
 
 
 @router.post("/answers/{question_id}/complete", response_model=schemas.CandidateAnswerOut)
@@ -156,7 +156,7 @@ async def complete(
     body: schemas.CompleteIn,
     storage: StorageDep,
     publisher: PublisherDep,
-    _: InviteToken,
+    token: InviteToken,
 ) -> dict[str, object]:
     def keep(session: Session, interview: Interview) -> dict[str, object]:
         answer = candidate.complete_answer(
@@ -170,7 +170,7 @@ async def complete(
         )
         return _answer_out(session, interview, answer)
 
-    return await as_candidate(request, keep)
+    return await as_candidate(request, token, keep)
 
 
 @router.post("/answers/{question_id}/restart", response_model=schemas.CandidateAnswerOut)

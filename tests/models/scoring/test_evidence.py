@@ -66,7 +66,7 @@ def test_assessment_matches_scoring_each_variant_whole(seed_model: ScoringModel)
         )
 
 
-def test_gates_match_the_answers_own_features(seed_model: ScoringModel) -> None:
+def test_a_repeated_answer_trips_the_repetition_gate(seed_model: ScoringModel) -> None:
     repeated = Answer(" ".join(["I told the customer about the delay and it was fine."] * 12),
                       "Tell me about a time you had to deliver bad news.")
     found = seed_model.scorers["communication"].assess(repeated, top=3)
