@@ -60,10 +60,15 @@ class Run:
     candidates: int
     sent: dict[str, bytes] = field(default_factory=dict)  # answer id -> the bytes uploaded
     chunk_seconds: list[float] = field(default_factory=list)
+    chunk_sent_at: list[float] = field(default_factory=list)  # seconds after the crowd began
+    began: float = 0.0  # time.monotonic() when the crowd began
+    complete_seconds: list[float] = field(default_factory=list)
+    final_seconds: list[float] = field(default_factory=list)  # each answer's last chunk
     errors: list[str] = field(default_factory=list)
     answer_bytes: int = 0
     wall: float = 0.0
     load: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process group
 
 
 def recording(seconds: float, kbps: int) -> bytes:
@@ -105,8 +110,15 @@ async def answer(
         chunks = timeslices(data, seconds)
         uploaded = await upload_answer(page, token, question, chunks, pace=CHUNK_SECONDS)
         run.chunk_seconds += uploaded.chunk_seconds
+        run.chunk_sent_at += [t - run.began for t in uploaded.chunk_sent_at]
+        run.complete_seconds.append(uploaded.complete_seconds)
+        run.final_seconds.append(uploaded.chunk_seconds[-1])
         run.sent[uploaded.answer_id] = data
-    except (httpx.HTTPError, KeyError, ValueError) as exc:
+    except httpx.HTTPError as exc:
+        request = exc.request.url.path.split("/answers/")[-1] if exc._request else "?"
+        at = time.monotonic() - run.began
+        run.errors.append(f"uploading: {type(exc).__name__} at {at:.0f} s on {request}: {exc}"[:300])
+    except (KeyError, ValueError) as exc:
         run.errors.append(f"uploading: {type(exc).__name__}: {exc}"[:300])
 
 
@@ -128,6 +140,41 @@ def invite(url: str, email: str, role_id: str, count: int) -> list[str]:
         return tokens
 
 
+GROUPS = (  # (group, a word of the command line), the first that matches
+    ("API", b"uvicorn"),
+    ("API", b"spawn_main"),
+    ("PostgreSQL", b"postgres"),
+    ("S3 (moto)", b"moto_server"),
+    ("Redis", b"redis-server"),
+    ("workers", b"celery"),
+    ("workers", b"parley"),
+)
+
+
+def cpu_by_group() -> Counter[str]:
+    """CPU seconds (user and system) used so far by each kind of process on this machine, this
+    bench's own (its simulated candidates) as "clients"; from /proc, so Linux only."""
+    tick, me, used = os.sysconf("SC_CLK_TCK"), os.getpid(), Counter[str]()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(entry.name) == me:
+            used["clients"] += seconds
+            continue
+        for group, word in GROUPS:
+            if word in command:
+                used[group] += seconds
+                break
+    return used
+
+
 def crowd(url: str, tokens: list[str], data: bytes, seconds: float, label: str) -> Run:
     """Every candidate opens the interview (OPENING at a time, as they would arrive), then all
     of them answer at once, starting within the first chunk's 3 seconds."""
@@ -142,6 +189,8 @@ def crowd(url: str, tokens: list[str], data: bytes, seconds: float, label: str) 
         ]
         questions = await asyncio.gather(*(open_interview(p, gate, run) for p in pages))
         run.load = os.getloadavg()[0]
+        before = cpu_by_group()
+        run.began = time.monotonic()
         began = time.perf_counter()
         await asyncio.gather(
             *(
@@ -151,6 +200,7 @@ def crowd(url: str, tokens: list[str], data: bytes, seconds: float, label: str) 
             )
         )
         run.wall = time.perf_counter() - began
+        run.cpu = dict(cpu_by_group() - before)
         await asyncio.gather(*(p.aclose() for p in pages))
 
     asyncio.run(everyone())
@@ -229,6 +279,17 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
+def timeline(run: Run, step: float = 10.0) -> str:
+    """p50/p99 ms of the chunks sent in each `step` seconds of the run."""
+    windows: dict[int, list[float]] = {}
+    for sent, seconds in zip(run.chunk_sent_at, run.chunk_seconds, strict=True):
+        windows.setdefault(int(sent // step), []).append(seconds)
+    return ", ".join(
+        f"{w * step:.0f}-{(w + 1) * step:.0f}: {percentile(v, 50):.0f}/{percentile(v, 99):.0f}"
+        for w, v in sorted(windows.items())
+    )
+
+
 def report(runs: list[Run]) -> None:
     head = (
         f"{'run':<24}{'cands':>6}{'chunks':>8}{'MB':>7}{'p50 ms':>8}{'p95 ms':>8}"
@@ -259,6 +320,24 @@ def report(runs: list[Run]) -> None:
         kinds = Counter(re.sub(r"[0-9a-f]{32}", "ID", e.split("\n")[0]) for e in run.errors)
         for kind, count in kinds.most_common():
             print(f"  {count} x {kind}")
+        chunks = max(len(run.chunk_seconds), 1)
+        if run.candidates > 1:
+            print("  chunk latency by when it was sent (s after the crowd began): " + timeline(run))
+        for what, values in (
+            ("last chunks (X-Final-Chunk, in the chunk figures)", run.final_seconds),
+            ("completes (not in the chunk figures)", run.complete_seconds),
+        ):
+            print(
+                f"  {what}: p50 {percentile(values, 50):.0f} ms, "
+                f"p99 {percentile(values, 99):.0f} ms, max {max(values, default=0) * 1000:.0f} ms"
+            )
+        print(
+            f"  CPU while answering, ms per chunk timed (s in all, over {run.wall:.0f} s): "
+            + ", ".join(
+                f"{group} {seconds / chunks * 1000:.1f} ({seconds:.0f})"
+                for group, seconds in sorted(run.cpu.items(), key=lambda kv: -kv[1])
+            )
+        )
 
 
 def main() -> int:
@@ -274,6 +353,13 @@ def main() -> int:
         default="s3",
         help="the stack's media storage: S3 on moto, or a local folder every process shares",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="PARLEY_X=value",
+        help="a setting for the stack's processes (repeatable), e.g. PARLEY_ASSEMBLIES_PER_PROCESS=1",
+    )
     args = parser.parse_args()
 
     with ExitStack() as cleanup:
@@ -281,6 +367,7 @@ def main() -> int:
         if url is None:
             root = Path(tempfile.mkdtemp(prefix="bench-load-"))
             extra_env = {"PARLEY_ASR_MODEL": args.asr_model}
+            extra_env.update(item.split("=", 1) for item in args.env)
             if args.media == "local":
                 extra_env.update(PARLEY_MEDIA_BACKEND="local", PARLEY_MEDIA_DIR=str(root / "media"))
             stack = ProductionStack(root, extra_env=extra_env)

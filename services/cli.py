@@ -39,7 +39,14 @@ def worker_command(queues: str, concurrency: int, *, with_beat: bool = False) ->
     return _celery(*args)
 
 
+# Longer than a load balancer's idle timeout (60 s on the common ones), so the balancer never
+# sends a request down a connection uvicorn is closing; and a page pausing between chunks
+# under load keeps its connection (uvicorn's 5 s default closed some: docs/performance.md).
+KEEP_ALIVE_SECONDS = 75
+
+
 def api_command(host: str, port: int, workers: int) -> list[str]:
+    """uvicorn on uvloop and httptools when installed (they are: pyproject.toml)."""
     return [
         sys.executable,
         "-m",
@@ -54,6 +61,8 @@ def api_command(host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--proxy-headers",
         "--no-server-header",
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
     ]
 
 

@@ -472,6 +472,8 @@ class Uploaded:
     answer_id: str
     chunk_seconds: list[float]  # each PUT's latency, in order
     complete: dict[str, object]
+    chunk_sent_at: list[float] = field(default_factory=list)  # time.monotonic() of each PUT
+    complete_seconds: float = 0.0
 
 
 async def upload_answer(
@@ -487,12 +489,13 @@ async def upload_answer(
     SHA-256 (chunk i when the recorder hands it over, `i * pace` seconds after the first, or at
     once with pace 0), X-Final-Chunk on the last, then complete."""
     headers = {"X-Invite-Token": token}
-    latencies = []
+    latencies, sent_at = [], []
     answer_id = ""
     began = time.monotonic()
     for index, chunk in enumerate(chunks):
         await asyncio.sleep(max(0.0, began + index * pace - time.monotonic()))
         final = {"X-Final-Chunk": "true"} if index == len(chunks) - 1 else {}
+        sent_at.append(time.monotonic())
         started = time.perf_counter()
         response = await client.put(
             f"/api/v1/candidate/answers/{question_id}/chunks/{index}",
@@ -507,10 +510,12 @@ async def upload_answer(
         latencies.append(time.perf_counter() - started)
         response.raise_for_status()
         answer_id = response.json()["answer_id"]
+    started = time.perf_counter()
     response = await client.post(
         f"/api/v1/candidate/answers/{question_id}/complete",
         headers=headers,
         json={"chunk_count": len(chunks), "sha256": hashlib.sha256(b"".join(chunks)).hexdigest()},
     )
     response.raise_for_status()
-    return Uploaded(answer_id, latencies, response.json())
+    completed = time.perf_counter() - started
+    return Uploaded(answer_id, latencies, response.json(), sent_at, completed)

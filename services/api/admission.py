@@ -18,32 +18,50 @@ from services.core.settings import get_settings
 
 RETRY_AFTER_SECONDS = 2
 
-# One semaphore per event loop: a test client may run each request on a loop of its own.
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+# One set of semaphores per event loop: a test client may run each request on a loop of its own.
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _semaphore() -> asyncio.Semaphore:
+def _semaphore(kind: str) -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
-    semaphore = _slots.get(loop)
-    if semaphore is None:
-        semaphore = _slots[loop] = asyncio.Semaphore(get_settings().db_connections_per_process)
-    return semaphore
+    semaphores = _slots.get(loop)
+    if semaphores is None:
+        settings = get_settings()
+        semaphores = _slots[loop] = {
+            "request": asyncio.Semaphore(settings.db_connections_per_process),
+            "assembly": asyncio.Semaphore(settings.assemblies_per_process),
+        }
+    return semaphores[kind]
 
 
-@contextlib.asynccontextmanager
-async def admitted() -> AsyncIterator[None]:
-    """Hold one of the process's database slots, or raise Overloaded after the admission wait."""
-    semaphore = _semaphore()
+async def _acquire(semaphore: asyncio.Semaphore, deadline: float) -> None:
     try:
-        async with asyncio.timeout(get_settings().admission_wait_seconds):
+        async with asyncio.timeout_at(deadline):
             await semaphore.acquire()
     except TimeoutError:
         raise Overloaded(
             "The service is busy. Nothing was lost: try again.", retry_after=RETRY_AFTER_SECONDS
         ) from None
+
+
+@contextlib.asynccontextmanager
+async def admitted(*, assembly: bool = False) -> AsyncIterator[None]:
+    """Hold one of the process's database slots, or raise Overloaded after the admission wait.
+
+    `assembly` is for a request that reads a whole answer (keeping a take): it first waits for
+    one of the few assembly slots, so that 200 candidates finishing at once take turns at
+    their CPU-heavy step while the chunks of everyone still recording go on at once.
+    """
+    deadline = asyncio.get_running_loop().time() + get_settings().admission_wait_seconds
+    held = []
     try:
+        for kind in ("assembly", "request") if assembly else ("request",):
+            semaphore = _semaphore(kind)
+            await _acquire(semaphore, deadline)
+            held.append(semaphore)
         yield
     finally:
-        semaphore.release()
+        for semaphore in reversed(held):
+            semaphore.release()

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api import logs
 from services.api.characters import RefuseNulCharacters
+from services.api.headers import SecurityHeaders
 from services.api.publisher import CeleryPublisher
 from services.api.routers import (
     admin,
@@ -47,22 +48,6 @@ API_PREFIX = "/api/v1"
 DATABASE_RETRY_AFTER_SECONDS = 5
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'"
-)
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": _CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
-}
-# Sent only where the site is served over HTTPS (PARLEY_PUBLIC_URL, or the request itself as
-# the trusted proxy reports it): over plain HTTP browsers ignore it, and a development server
-# on http://127.0.0.1 must not pin a name to HTTPS.
-_HSTS = "max-age=31536000; includeSubDomains"
 _SWAGGER_CDN = "https://cdn.jsdelivr.net"
 log = logging.getLogger("uvicorn.error")
 
@@ -143,28 +128,14 @@ def create_app(settings: Settings | None = None, publisher: JobPublisher | None 
         webhooks, invitations, notes, calibration,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(RefuseNulCharacters, prefix=API_PREFIX)  # inside security_headers
+    app.add_middleware(RefuseNulCharacters, prefix=API_PREFIX)  # inside SecurityHeaders
+    app.add_middleware(
+        SecurityHeaders,
+        api_prefix=API_PREFIX,
+        https_site=settings.public_url.startswith("https://"),
+    )
     _install_error_handlers(app)
     logs.install_redaction()
-    https_site = settings.public_url.startswith("https://")
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        try:
-            response = await call_next(request)
-        except Exception:
-            # Otherwise Starlette's outermost handler answers, after this middleware: a bare
-            # 500 without the headers below.
-            log.exception("unhandled error on %s %s", request.method,
-                          logs.redact(request.url.path))
-            response = _error(500, "internal_error", "Something went wrong on our side.")
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if https_site or request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", _HSTS)
-        if request.url.path.startswith(API_PREFIX):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
     docs = _docs_page(app)
 

@@ -145,14 +145,19 @@ T = TypeVar("T")
 
 
 async def as_candidate(
-    request: Request, token: str, work: Callable[[Session, Interview], T]
+    request: Request,
+    token: str,
+    work: Callable[[Session, Interview], T],
+    *,
+    assembly: bool = False,
 ) -> T:
     """`work` on the interview that `token` (an InviteToken) opens, in one worker thread and
     one unit of work.
 
     For an async route: the connection is taken and given back inside that one call, so the
     request never holds it while it waits for a thread or for its body (the pool-and-thread
-    stall of docs/performance.md, issue 9).
+    stall of docs/performance.md, issue 9). `assembly`: `work` reads a whole answer, and waits
+    for one of the few slots for that (services/api/admission.py).
     """
     client = client_of(request)
 
@@ -160,7 +165,7 @@ async def as_candidate(
         with unit_of_work() as session:
             return work(session, invitations.open_interview(session, token=token, client=client))
 
-    async with admitted():
+    async with admitted(assembly=assembly):
         return await run_in_threadpool(run)
 
 

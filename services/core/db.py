@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, String, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -123,9 +125,32 @@ def make_engine(url: str) -> Engine:
     # As many connections as the API admits requests (services/api/admission.py): a request
     # that holds its admission never waits for a connection. The timeout is a last resort.
     connections = get_settings().db_connections_per_process
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=connections, max_overflow=0, pool_timeout=10
-    )
+    engine = create_engine(url, pool_size=connections, max_overflow=0, pool_timeout=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection that was back in the pool for less than this was working a moment ago: it is
+# used without a ping. One idle for longer is pinged first, as pool_pre_ping would (which
+# pings at every checkout, a round trip per request). A server that restarted under load is
+# noticed by the first statement that fails instead: SQLAlchemy then discards the whole pool.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def stamp(_: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, _: Any) -> None:
+        checked_in = record.info.get("checked_in")
+        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError() from exc  # the pool connects afresh, up to three times
 
 
 @functools.cache

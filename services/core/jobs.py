@@ -21,6 +21,7 @@ PURGE_INTERVIEW = "privacy.purge"
 SWEEP_PRIVACY = "privacy.sweep"
 DELIVER_WEBHOOK = "webhook.deliver"
 SEND_REMINDERS = "invitation.remind"
+DISCARD_CHUNKS = "answer.discard_chunks"
 
 QUEUE_ASR = "asr"
 QUEUE_SCORING = "scoring"
@@ -37,6 +38,7 @@ TASK_QUEUES: dict[str, str] = {
     SWEEP_PRIVACY: QUEUE_DEFAULT,
     DELIVER_WEBHOOK: QUEUE_DEFAULT,
     SEND_REMINDERS: QUEUE_DEFAULT,
+    DISCARD_CHUNKS: QUEUE_DEFAULT,
 }
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # time; the others wait up to admission_wait_seconds, then get 503 with Retry-After.
     db_connections_per_process: int = Field(default=25, ge=1, le=45)
     admission_wait_seconds: float = Field(default=20.0, gt=0)
+    # Of those, how many may keep a take at once (read and join its chunks, check the file).
+    assemblies_per_process: int = Field(default=2, ge=1, le=45)
     broker_url: str = ""
     media_backend: Literal["local", "s3"] = "local"
     media_dir: Path | None = None
@@ -91,6 +93,9 @@ class Settings(BaseSettings):
         ],
         min_length=1,
     )
+
+    # The workers' CPU niceness (0-19): sharing cores with the API, they give way to requests.
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
     # Transcription (the worker's `asr` queue).
     asr_model: str = "base"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from celery import Celery
+from celery.signals import celeryd_init
 from kombu import Queue
 
 from models.scoring import embeddings
@@ -52,6 +56,16 @@ def create_celery() -> Celery:
         enable_utc=True,
     )
     return app
+
+
+@celeryd_init.connect
+def _give_way_to_the_api(**_: Any) -> None:
+    """Where a worker shares cores with the API (one machine, `parley run`, compose), a
+    transcription yields the CPU to candidates' uploads: the worker and its pool run at
+    PARLEY_WORKER_NICE (docs/performance.md, issue 9). Raising niceness needs no privilege."""
+    nice = get_settings().worker_nice
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
 
 
 celery_app = create_celery()

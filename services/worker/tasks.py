@@ -9,11 +9,12 @@ from sqlalchemy.exc import OperationalError
 
 from services.core import jobs
 from services.core.db import unit_of_work
-from services.core.interviews import processing, reminders
+from services.core.interviews import media, processing, reminders
 from services.core.ratelimit import service as ratelimit
 from services.core.scoring import service as scoring_service
 from services.core.scoring import training_runs
 from services.core.settings import get_settings
+from services.core.storage import get_storage
 from services.worker import privacy, runtime, scoring, speech, training, transcription, webhooks
 from services.worker.app import celery_app
 
@@ -124,6 +125,18 @@ def purge_interview(self, interview_id: str) -> str:  # type: ignore[no-untyped-
     except (OperationalError, OSError) as exc:
         if self.request.retries >= get_settings().task_max_retries:
             return "failed"  # still due: the next privacy sweep publishes it again
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@celery_app.task(name=jobs.DISCARD_CHUNKS, bind=True, acks_late=True)
+def discard_chunks(self, answer_id: str) -> int:  # type: ignore[no-untyped-def]
+    """The chunk files of a kept take, once its whole file is stored; returns how many. Those
+    of a lost publish go with the answer's folder when the interview is purged."""
+    try:
+        return get_storage().delete_folder(media.chunks_folder(answer_id))
+    except Exception as exc:  # the disk's or S3's: retried, then left to the purge
+        if self.request.retries >= get_settings().task_max_retries:
+            return 0
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from services.core.audit import service as audit
+from services.core.audit.orm import AuditEvent
 from services.core.db import get_engine, unit_of_work
 from tests.services.conftest import World
 
@@ -55,3 +58,52 @@ def test_a_position_past_a_32_bit_sequence_number_is_refused_not_a_500(world: Wo
     refused = admin.get("/api/v1/audit", params={"after": 2**31})
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "validation_error"
+
+
+def _chain(org_id: str) -> list[tuple[int, str]]:
+    with unit_of_work() as session:
+        return [
+            (e.seq, e.action)
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq)
+            )
+        ]
+
+
+def test_writers_at_once_keep_one_unbroken_chain(world: World) -> None:
+    """Each append takes the next number at its commit, however the transactions interleave."""
+    before = len(_chain(world.a.org_id))
+    start = threading.Barrier(12, timeout=60)
+
+    def write(n: int) -> None:
+        with unit_of_work() as session:
+            audit.record(session, org_id=world.a.org_id, actor="system", action="test.write",
+                         subject=f"test:{n}", data={"n": n})
+            start.wait()  # every transaction is open, its event recorded, before any commits
+            audit.record(session, org_id=world.a.org_id, actor="system", action="test.again",
+                         subject=f"test:{n}")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    chain = _chain(world.a.org_id)
+    assert [seq for seq, _ in chain] == list(range(1, before + 25))
+    # A transaction's events stay together, in the order it recorded them.
+    added = [action for _, action in chain[before:]]
+    assert added == ["test.write", "test.again"] * 12
+    with unit_of_work() as session:
+        assert audit.verify(session, org_id=world.a.org_id) == []
+
+
+def test_a_transaction_that_rolls_back_appends_nothing(world: World) -> None:
+    before = _chain(world.a.org_id)
+    with pytest.raises(RuntimeError), unit_of_work() as session:
+        audit.record(session, org_id=world.a.org_id, actor="system", action="test.lost",
+                     subject="test:0")
+        raise RuntimeError("the request failed")
+    with unit_of_work() as session:
+        audit.record(session, org_id=world.a.org_id, actor="system", action="test.kept",
+                     subject="test:1")
+    assert _chain(world.a.org_id) == [*before, (len(before) + 1, "test.kept")]

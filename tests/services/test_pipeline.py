@@ -6,6 +6,9 @@ Runs on the embedded defaults (SQLite, SQLAlchemy broker) and on PostgreSQL + Re
 
 from __future__ import annotations
 
+import os
+import time
+
 import jiwer
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +18,10 @@ from services.api.app import create_app
 from services.api.publisher import CeleryPublisher
 from services.core import jobs
 from services.core.db import unit_of_work
-from services.core.interviews.orm import Transcript
+from services.core.interviews import media
+from services.core.interviews.orm import Answer, Transcript
 from services.core.settings import get_settings
+from services.core.storage import get_storage
 from tests.services.conftest import seed_organisation
 from tests.services.pipeline import (
     FINAL,
@@ -74,3 +79,19 @@ def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason
         )
     assert len(rows) == 1 and rows[0].text == transcript.text
     assert no_text == 0  # never a hallucinated "You You" on silence
+    # The kept take's chunks were deleted by the worker (off the request path), the whole
+    # file kept; and the worker ran below the API's CPU priority (PARLEY_WORKER_NICE).
+    storage = get_storage()
+    with unit_of_work() as session:
+        kept = session.get(Answer, answer_id)
+        assert kept is not None and kept.chunks and kept.media_key
+        chunk_keys = [media.chunk_key(answer_id, c.index) for c in kept.chunks]
+    deadline = time.monotonic() + 30
+    while any(storage.exists(key) for key in chunk_keys) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(storage.exists(key) for key in chunk_keys)
+    assert storage.exists(kept.media_key)
+    assert stack.process is not None
+    assert os.getpriority(os.PRIO_PROCESS, stack.process.pid) >= os.getpriority(
+        os.PRIO_PROCESS, 0
+    ) + get_settings().worker_nice

@@ -170,7 +170,7 @@ async def complete(
         )
         return _answer_out(session, interview, answer)
 
-    return await as_candidate(request, token, keep)
+    return await as_candidate(request, token, keep, assembly=True)
 
 
 @router.post("/answers/{question_id}/restart", response_model=schemas.CandidateAnswerOut)

@@ -6,8 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from services.core.audit.orm import AuditEvent
 from services.core.db import utcnow
@@ -56,28 +56,43 @@ def record(
     action: str,
     subject: str,
     data: dict[str, object] | None = None,
-) -> AuditEvent:
-    """Append one event to the organisation's chain inside the caller's transaction."""
-    _serialise_appends(session, org_id)
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.org_id == org_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+) -> None:
+    """Append one event to the organisation's chain as the caller's transaction commits.
+
+    The chain is one sequence per organisation, so appends take its lock; taken at the commit,
+    the lock is held for the append and the commit only, not for the rest of the transaction
+    (200 candidates of one organisation completing their answers at once queued behind it:
+    docs/performance.md, issue 9). A transaction that rolls back appends nothing.
+    """
+    session.info.setdefault(_PENDING, []).append(
+        (org_id, actor, action, subject, dict(data or {}))
+    )
+    session.flush()  # as before the append was deferred: what the caller added has its ids
+
+
+_PENDING = "audit_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # the transaction's other writes first, outside the lock
+    last: dict[str, tuple[int, str]] = {}
+    for org_id in sorted({p[0] for p in pending}):  # in one order for every writer
+        _serialise_appends(session, org_id)
+        row = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.org_id == org_id)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        ).first()
+        last[org_id] = (row.seq, row.hash) if row else (0, GENESIS)
     created_at = utcnow().replace(microsecond=0)
-    payload = dict(data or {})
-    event = AuditEvent(
-        org_id=org_id,
-        seq=seq,
-        actor=actor,
-        action=action,
-        subject=subject,
-        data=payload,
-        prev_hash=prev_hash,
-        created_at=created_at,
-        hash=_digest(
+    for org_id, actor, action, subject, data in pending:
+        seq, prev_hash = last[org_id][0] + 1, last[org_id][1]
+        digest = _digest(
             prev_hash=prev_hash,
             seq=seq,
             org_id=org_id,
@@ -85,12 +100,29 @@ def record(
             actor=actor,
             action=action,
             subject=subject,
-            data=payload,
-        ),
-    )
-    session.add(event)
+            data=data,
+        )
+        session.add(
+            AuditEvent(
+                org_id=org_id,
+                seq=seq,
+                actor=actor,
+                action=action,
+                subject=subject,
+                data=data,
+                prev_hash=prev_hash,
+                created_at=created_at,
+                hash=digest,
+            )
+        )
+        last[org_id] = (seq, digest)
     session.flush()
-    return event
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -106,26 +138,26 @@ def verify(session: Session, *, org_id: str) -> list[ChainProblem]:
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.org_id == org_id).order_by(AuditEvent.seq)
     )
-    for event in events:
-        if event.seq != expected_seq:
+    for entry in events:
+        if entry.seq != expected_seq:
             problems.append(
-                ChainProblem(expected_seq, f"entries {expected_seq}..{event.seq - 1} missing")
+                ChainProblem(expected_seq, f"entries {expected_seq}..{entry.seq - 1} missing")
             )
-        if event.prev_hash != prev_hash:
-            problems.append(ChainProblem(event.seq, "does not follow the previous entry"))
+        if entry.prev_hash != prev_hash:
+            problems.append(ChainProblem(entry.seq, "does not follow the previous entry"))
         digest = _digest(
-            prev_hash=event.prev_hash,
-            seq=event.seq,
-            org_id=event.org_id,
-            created_at=event.created_at.replace(microsecond=0).isoformat(),
-            actor=event.actor,
-            action=event.action,
-            subject=event.subject,
-            data=event.data,
+            prev_hash=entry.prev_hash,
+            seq=entry.seq,
+            org_id=entry.org_id,
+            created_at=entry.created_at.replace(microsecond=0).isoformat(),
+            actor=entry.actor,
+            action=entry.action,
+            subject=entry.subject,
+            data=entry.data,
         )
-        if digest != event.hash:
-            problems.append(ChainProblem(event.seq, "content was edited"))
-        prev_hash, expected_seq = event.hash, event.seq + 1
+        if digest != entry.hash:
+            problems.append(ChainProblem(entry.seq, "content was edited"))
+        prev_hash, expected_seq = entry.hash, entry.seq + 1
     return problems
 
 

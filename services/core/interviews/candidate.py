@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from services.core import jobs
 from services.core.audit import service as audit
@@ -87,21 +88,36 @@ def check_question(session: Session, *, interview: Interview, question_id: str) 
 
 
 def _answer_for(
-    session: Session, *, interview: Interview, question_id: str, content_type: str
-) -> Answer:
+    session: Session,
+    *,
+    interview: Interview,
+    question_id: str,
+    content_type: str,
+    chunk_index: int | None = None,
+) -> tuple[Answer, AnswerChunk | None]:
+    """The answer being received for the question, created at its first upload, and with
+    `chunk_index` the chunk of that index already received (or None), read in the same
+    statement."""
     if interview.state not in _ANSWERING:
         raise Conflict(
             f"This interview is {interview.state.value}; answers cannot be uploaded.",
             code="interview_not_open",
         )
-    check_question(session, interview=interview, question_id=question_id)
     # Its chunk rows stay unloaded: a chunk looks up only its own index (receive_chunk).
-    answer = session.scalar(
+    found = (
         select(Answer)
         .where(Answer.interview_id == interview.id, Answer.question_id == question_id)
         .options(lazyload(Answer.chunks))
     )
+    if chunk_index is not None:
+        found = found.add_columns(AnswerChunk).outerjoin(
+            AnswerChunk, (AnswerChunk.answer_id == Answer.id) & (AnswerChunk.index == chunk_index)
+        )
+    row = session.execute(found).one_or_none()
+    answer, existing = (row[0], row[1] if chunk_index is not None else None) if row else (None, None)
     if answer is None:
+        # An answer exists only for a question of the script: the check is needed once.
+        check_question(session, interview=interview, question_id=question_id)
         answer = Answer(
             org_id=interview.org_id,
             interview_id=interview.id,
@@ -115,7 +131,7 @@ def _answer_for(
         raise Conflict("This question has already been answered.", code="already_answered")
     if interview.state == InterviewState.CONSENTED:
         interview.state = InterviewState.IN_PROGRESS
-    return answer
+    return answer, existing
 
 
 def receive_chunk(
@@ -149,11 +165,12 @@ def receive_chunk(
             "The chunk arrived damaged (its checksum does not match). Send it again.",
             code="checksum_mismatch",
         )
-    answer = _answer_for(
-        session, interview=interview, question_id=question_id, content_type=content_type
-    )
-    existing = session.scalar(
-        select(AnswerChunk).where(AnswerChunk.answer_id == answer.id, AnswerChunk.index == index)
+    answer, existing = _answer_for(
+        session,
+        interview=interview,
+        question_id=question_id,
+        content_type=content_type,
+        chunk_index=index,
     )
     if existing is not None:
         if existing.sha256 != sha256.lower():
@@ -252,7 +269,9 @@ def complete_answer(
         subject=f"answer:{answer.id}",
         data={"sha256": digest, "bytes": answer.size_bytes},
     )
-    after_commit(session, lambda: [storage.delete(key) for key in chunk_keys])
+    # The chunks go in the background: deleting a take's 20-odd files here cost more than the
+    # rest of keeping it, and held up everyone's uploads when many finished at once.
+    jobs.publish_after_commit(session, publisher, jobs.DISCARD_CHUNKS, answer.id)
     jobs.publish_after_commit(session, publisher, jobs.TRANSCRIBE_ANSWER, answer.id)
     return answer
 
@@ -293,7 +312,7 @@ def submit_typed_answer(
         raise TooLarge(
             f"A typed answer may be at most {settings.max_typed_answer_chars} characters."
         )
-    answer = _answer_for(
+    answer, _ = _answer_for(
         session, interview=interview, question_id=question_id, content_type="text/plain"
     )
     if answer.chunks:
@@ -334,9 +353,14 @@ RESTARTABLE = frozenset({AnswerState.RECEIVING, AnswerState.NO_SPEECH, AnswerSta
 
 def retakes_allowed(session: Session, *, interview: Interview) -> int:
     """The role's retakes per question plus any the recruiter granted this candidate."""
-    role = session.get(JobRole, interview.role_id)
-    assert role is not None
-    return role.retakes + interview.extra_retakes
+    # The role as loaded by the request already, else only its allowance (one small query, not
+    # the role with its thresholds and script: keeping a take reads nothing else of it).
+    role = session.identity_map.get(identity_key(JobRole, interview.role_id))
+    retakes = role.retakes if isinstance(role, JobRole) else session.scalar(
+        select(JobRole.retakes).where(JobRole.id == interview.role_id)
+    )
+    assert retakes is not None
+    return retakes + interview.extra_retakes
 
 
 def retakes_left(session: Session, *, interview: Interview, answer: Answer | None) -> int:

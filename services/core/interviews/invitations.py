@@ -8,7 +8,7 @@ import smtplib
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from services.core import mail, security
 from services.core.audit import service as audit
@@ -134,22 +134,34 @@ def open_interview(
     `allow_expired` is for the candidate's data rights, which outlast the time to answer.
     `client` (the caller's address) counts wrong tokens against the guessing limit.
     """
-    check_guessing(session, client=client)
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == security.token_hash(token))
+    # One statement: the interview, its invitation and (for a client) the wrong tokens it
+    # sent lately, which refuse a guesser over the limit whether or not this token is right.
+    # The answers and the candidate load when a caller reads them, not for every chunk.
+    found = (
+        select(Interview)
+        .join(Interview.invitation)
+        .where(Invitation.token_hash == security.token_hash(token))
+        .options(
+            contains_eager(Interview.invitation),
+            lazyload(Interview.answers),
+            lazyload(Interview.candidate),
+        )
     )
-    if invitation is None:
+    limit = guessing_limit(get_settings())
+    if client is not None:
+        found = found.add_columns(*ratelimit.counted(limit, client))
+    row = session.execute(found).one_or_none()
+    if row is None:
+        check_guessing(session, client=client)
         count_wrong_token(session, client=client)
         raise NotAuthenticated(
             "This interview link is not valid.", code="invalid_invite", keep_changes=True
         )
+    if client is not None:
+        ratelimit.refuse_over(limit, events=row[1], oldest=row[2], message=_GUESSING)
+    interview = row[0]
+    invitation = interview.invitation
     session.info[ORG_SCOPE] = invitation.org_id
-    # The answers load when a caller reads them, not for every chunk of an upload.
-    interview = session.scalars(
-        select(Interview)
-        .where(Interview.invitation_id == invitation.id)
-        .options(lazyload(Interview.answers))
-    ).one()
     if not allow_expired and invitation.expires_at <= utcnow() and interview.state in (
         InterviewState.INVITED,
         InterviewState.CONSENTED,

@@ -51,8 +51,12 @@ def answer_folder(answer_id: str) -> str:
     return f"answers/{answer_id}"
 
 
+def chunks_folder(answer_id: str) -> str:
+    return f"answers/{answer_id}/chunks"
+
+
 def chunk_key(answer_id: str, index: int) -> str:
-    return f"answers/{answer_id}/chunks/{index:06d}"
+    return f"{chunks_folder(answer_id)}/{index:06d}"
 
 
 def answer_key(answer_id: str, extension: str) -> str:

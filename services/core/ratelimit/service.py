@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ScalarSelect, delete, func, select
 from sqlalchemy.orm import Session
 
 from services.core.db import utcnow
@@ -32,22 +32,39 @@ class Limit:
     window: dt.timedelta
 
 
-def check(session: Session, *, limit: Limit, subject: str, message: str,
-          weight: int = 1) -> None:
-    """Refuse (RateLimited, with Retry-After) when `weight` more events would pass the limit."""
-    now = utcnow()
-    since = now - limit.window
-    counted, oldest = session.execute(
-        select(func.coalesce(func.sum(RateEvent.weight), 0), func.min(RateEvent.created_at))
-        .where(RateEvent.scope == limit.scope, RateEvent.subject == subject[:320],
-               RateEvent.created_at >= since)
-    ).one()
-    if counted + weight <= limit.max_events:
+def counted(limit: Limit, subject: str, *, now: dt.datetime | None = None) -> tuple[
+    ScalarSelect[int], ScalarSelect[dt.datetime | None]
+]:
+    """The subject's events `limit` counts now, and when the oldest of them happened: two
+    scalar subqueries, for a caller that reads them in a statement it runs anyway."""
+    since = (now or utcnow()) - limit.window
+    window = (RateEvent.scope == limit.scope, RateEvent.subject == subject[:320],
+              RateEvent.created_at >= since)
+    return (
+        select(func.coalesce(func.sum(RateEvent.weight), 0)).where(*window).scalar_subquery(),
+        select(func.min(RateEvent.created_at)).where(*window).scalar_subquery(),
+    )
+
+
+def refuse_over(limit: Limit, *, events: int, oldest: dt.datetime | None, message: str,
+                weight: int = 1, now: dt.datetime | None = None) -> None:
+    """Refuse (RateLimited, with Retry-After) when `weight` more events than the `events`
+    counted (see `counted`) would pass the limit."""
+    if events + weight <= limit.max_events:
         return
+    now = now or utcnow()
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
     free_at = (oldest or now) + limit.window
     raise RateLimited(message, retry_after=max(1, math.ceil((free_at - now).total_seconds())))
+
+
+def check(session: Session, *, limit: Limit, subject: str, message: str,
+          weight: int = 1) -> None:
+    """Refuse (RateLimited, with Retry-After) when `weight` more events would pass the limit."""
+    now = utcnow()
+    events, oldest = session.execute(select(*counted(limit, subject, now=now))).one()
+    refuse_over(limit, events=events, oldest=oldest, message=message, weight=weight, now=now)
 
 
 def record(session: Session, *, limit: Limit, subject: str, weight: int = 1) -> None:
