@@ -1,4 +1,8 @@
-"""Outgoing email: through SMTP when configured, else printed to the console (embedded runs)."""
+"""Outgoing email: through SMTP when configured, else printed to the console (embedded runs).
+
+In production nothing is printed: an invitation carries its candidate's key, and the console
+is the service's log.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,10 @@ from services.core.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class MailNotConfigured(OSError):
+    """PARLEY_ENV=production without PARLEY_SMTP_HOST: the email is not sent, nor printed."""
+
+
 def send_email(settings: Settings, *, to: str, subject: str, body: str) -> None:
     """Send one plain-text email; raises OSError or smtplib.SMTPException when sending fails."""
     message = EmailMessage()
@@ -19,6 +27,10 @@ def send_email(settings: Settings, *, to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    if not settings.smtp_host and settings.env == "production":
+        raise MailNotConfigured(
+            "PARLEY_SMTP_HOST is not set; in production an email is never printed instead"
+        )
     if not settings.smtp_host:
         print(f"\n--- email (PARLEY_SMTP_HOST is not set) ---\n{message}--- end ---\n",
               file=sys.stdout, flush=True)

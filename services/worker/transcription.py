@@ -39,7 +39,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _transcribe_file(path: Path) -> processing.TranscriptRecord:
+def _transcribe_file(path: Path, *, audio_sha256: str) -> processing.TranscriptRecord:
     settings = get_settings()
     started = time.perf_counter()
     audio = decode_audio(path, max_seconds=settings.max_answer_seconds)
@@ -57,7 +57,7 @@ def _transcribe_file(path: Path) -> processing.TranscriptRecord:
         duration_seconds=audio.duration,
         speech_seconds=activity.speech_seconds,
         processing_seconds=round(time.perf_counter() - started, 3),
-        audio_sha256=_file_sha256(path),
+        audio_sha256=audio_sha256,
     )
 
 
@@ -95,8 +95,11 @@ def transcribe_answer(answer_id: str) -> str:
         return "skipped"  # already done, or another worker holds it
     try:
         with get_storage().local_copy(claim.media_key) as path:
+            # The hash of the file as uploaded: on local media `path` is the stored file, which
+            # the remux replaces.
+            received = _file_sha256(path)
             _remux_for_playback(claim.media_key, path)
-            record = _transcribe_file(path)
+            record = _transcribe_file(path, audio_sha256=received)
     except AudioError as exc:
         return _fail(claim, exc.code, exc.message)
     except FileNotFoundError:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
+from services.core import mail
 from services.core.db import unit_of_work
 from services.core.interviews.orm import Interview
+from services.core.settings import get_settings
 from tests.conftest import reset_caches
 from tests.services.conftest import World
 
@@ -84,6 +86,20 @@ def test_without_smtp_the_email_is_printed_to_the_console(
     ).json()
     printed = capsys.readouterr().out
     assert "PARLEY_SMTP_HOST is not set" in printed and out["invite_url"] in printed
+
+
+def test_in_production_without_smtp_an_email_is_refused_and_never_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The console is the service's log there, and an invitation holds the candidate's key."""
+    settings = get_settings().model_copy(update={"env": "production", "smtp_host": ""})
+    with pytest.raises(mail.MailNotConfigured):
+        mail.send_email(settings, to="lin@example.com", subject="Your interview",
+                        body="Open it here: https://parley.example/interview/#the-token")
+    captured = capsys.readouterr()
+    assert "the-token" not in captured.out + captured.err
+    # What the invitation's sender catches: the invitation stands, its log says why.
+    assert issubclass(mail.MailNotConfigured, OSError)
 
 
 def test_a_csv_invites_everyone_or_no_one(sqlite_world: World, inbox: Inbox) -> None:

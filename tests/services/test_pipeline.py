@@ -6,6 +6,7 @@ Runs on the embedded defaults (SQLite, SQLAlchemy broker) and on PostgreSQL + Re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
@@ -14,14 +15,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from models.asr import decode_audio
 from services.api.app import create_app
 from services.api.publisher import CeleryPublisher
 from services.core import jobs
+from services.core.audit.orm import AuditEvent
 from services.core.db import unit_of_work
 from services.core.interviews import media
 from services.core.interviews.orm import Answer, Transcript
 from services.core.settings import get_settings
 from services.core.storage import get_storage
+from tests.production import browser_webm
 from tests.services.conftest import seed_organisation
 from tests.services.pipeline import (
     FINAL,
@@ -95,3 +99,21 @@ def test_a_real_worker_transcribes_speech_once_and_fails_bad_input_with_a_reason
     assert os.getpriority(os.PRIO_PROCESS, stack.process.pid) >= os.getpriority(
         os.PRIO_PROCESS, 0
     ) + get_settings().worker_nice
+
+    # A browser's WebM is stored again for playback (with a duration and cues); the audit log
+    # keeps the hash of the file as uploaded, also on local media, where the worker reads the
+    # stored file itself.
+    webm = browser_webm(decode_audio(SPEECH / "jfk.flac").samples)
+    recorded = upload(client, new_interview(org), org.question_ids[0], webm, "audio/webm")
+    assert _wait(recorded, FINAL).state.value == "transcribed"
+    with unit_of_work() as session:
+        (read,) = [
+            e.data["audio_sha256"]
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.subject == f"answer:{recorded}")
+            )
+            if e.action == "answer.transcribed"
+        ]
+        stored = storage.get(session.get(Answer, recorded).media_key)  # type: ignore[union-attr]
+    assert read == hashlib.sha256(webm).hexdigest()
+    assert stored != webm  # rewritten for playback
