@@ -107,3 +107,13 @@ def test_a_transaction_that_rolls_back_appends_nothing(world: World) -> None:
         audit.record(session, org_id=world.a.org_id, actor="system", action="test.kept",
                      subject="test:1")
     assert _chain(world.a.org_id) == [*before, (len(before) + 1, "test.kept")]
+
+
+def test_a_savepoint_that_rolls_back_keeps_what_its_transaction_recorded(world: World) -> None:
+    before = _chain(world.a.org_id)
+    with unit_of_work() as session:
+        audit.record(session, org_id=world.a.org_id, actor="system", action="test.kept",
+                     subject="test:2")
+        savepoint = session.begin_nested()
+        savepoint.rollback()
+    assert _chain(world.a.org_id) == [*before, (len(before) + 1, "test.kept")]

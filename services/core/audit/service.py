@@ -119,9 +119,11 @@ def _append_pending(session: Session) -> None:
     session.flush()
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
-    if not previous_transaction.nested:
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without its commit (rolled back, or the session closed) leaves
+    nothing for the next one; a savepoint's end keeps what the transaction recorded."""
+    if transaction.parent is None:
         session.info.pop(_PENDING, None)
 
 
