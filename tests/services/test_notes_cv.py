@@ -270,4 +270,5 @@ def test_deleting_the_candidates_data_deletes_their_cv_and_notes(world: World) -
     assert kept_cvs == [b.interview_id] and kept_notes == [b.interview_id]  # B's stay
     assert len(_cv_files(b.interview_id)) == 1
     assert get_storage().exists(f"answers/{b.answer_id}/answer.wav")
-    assert deleted.data["files"] == 2  # the seed's recording and the CV
+    # The seed's recording, its chunk (no worker runs the discard task here) and the CV.
+    assert deleted.data["files"] == 3
